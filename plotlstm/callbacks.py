@@ -1,0 +1,52 @@
+"""Callbacks beyond Lightning's own."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import lightning as L
+
+from plotlstm.model import PlotLSTM
+
+
+class EpochLog(L.Callback):
+    """One row per epoch with the seed's Keras ``CSVLogger`` columns: ``epoch;acc;loss;val_acc;val_loss``.
+
+    Appends (like the seed's ``append=True``), so a resumed run continues the same file; each write replaces the
+    file atomically.
+    """
+
+    columns = ("epoch", "acc", "loss", "val_acc", "val_loss")
+
+    def __init__(self, filename: str | Path = "epoch-log.csv", separator: str = ";") -> None:
+        self.filename, self.separator = Path(filename), separator
+
+    def path(self, trainer: L.Trainer) -> Path:
+        return (
+            self.filename if self.filename.is_absolute() else Path(trainer.default_root_dir) / self.filename
+        )
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: PlotLSTM) -> None:
+        if not trainer.is_global_zero:
+            return
+        m = trainer.callback_metrics
+        row = {"epoch": trainer.current_epoch}
+        for col, key in (
+            ("acc", "train/acc"),
+            ("loss", "train/loss"),
+            ("val_acc", "val/acc"),
+            ("val_loss", "val/loss"),
+        ):
+            row[col] = f"{m[key].item():.6f}" if key in m else ""
+        path = self.path(trainer)
+        rows = list(csv.DictReader(path.open(), delimiter=self.separator)) if path.exists() else []
+        rows = [r for r in rows if int(r["epoch"]) != row["epoch"]] + [row]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, self.columns, delimiter=self.separator)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)

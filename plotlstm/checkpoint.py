@@ -1,0 +1,65 @@
+"""Find and read plotlstm checkpoints without executing pickled code."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from plotlstm.errors import CheckpointError
+
+REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "lstm_size", "hidden_size")
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a training run's folder (its best checkpoint, else its last)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise CheckpointError(f"ckpt_path: {path} does not exist")
+    folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+    last = folder / "last.ckpt"
+    if last.is_file():
+        for state in read_checkpoint(last, check=False).get("callbacks", {}).values():
+            best = state.get("best_model_path") if isinstance(state, dict) else None
+            if best and Path(best).is_file():
+                return Path(best)
+    candidates = sorted(p for p in folder.glob("*.ckpt") if p.name != "last.ckpt") or (
+        [last] if last.is_file() else []
+    )
+    if not candidates:
+        raise CheckpointError(f"ckpt_path: no checkpoint (*.ckpt) in {folder}")
+    return candidates[-1]
+
+
+def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
+    """Load a Lightning checkpoint with ``weights_only=True``; with ``check``, insist that it is plotlstm's."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"ckpt_path: {path} does not exist or is not a file")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"ckpt_path: {path} is not a readable checkpoint ({first})") from None
+    if not check:
+        return ckpt
+    hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if (
+        not isinstance(hparams, dict)
+        or "state_dict" not in ckpt
+        or any(k not in hparams for k in REQUIRED_HPARAMS)
+    ):
+        raise CheckpointError(
+            f"ckpt_path: {path} is not a plotlstm checkpoint (no PlotLSTM hyper-parameters)"
+        )
+    return ckpt
+
+
+def checkpoint_classes(path: str | Path) -> list[str]:
+    """The class names a checkpoint was trained on."""
+    return list(read_checkpoint(path)["hyper_parameters"]["class_names"])

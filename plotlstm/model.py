@@ -1,0 +1,170 @@
+"""``PlotLSTM``: the seed's Keras model as a LightningModule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from plotlstm.errors import TrainingError
+from plotlstm.lstm import SeedLSTM
+from plotlstm.transforms import scale
+
+
+class PlotLSTM(L.LightningModule):
+    """Reads a (B, 3, S, S) image in [0, 1] column by column: the plot's x axis is time.
+
+    Permute so that width is time, reshape to S steps of 3 x S values (row-major, channel fastest, as Keras's
+    ``Permute((2, 1, 3))`` + ``Reshape``), two stacked LSTMs, dropout, a Linear at every step, flatten, head.
+    Two classes get one logit and BCE; K > 2 classes get K logits and cross-entropy.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        class_names: Sequence[str] | None = None,
+        image_size: int = 256,
+        lstm_size: int = 150,
+        num_layers: int = 2,
+        hidden_size: int = 100,
+        dropout: float = 0.5,
+        lr: float = 1e-4,
+        betas: Sequence[float] = (0.9, 0.999),
+        weight_decay: float = 0.0,
+        keras_init: bool = True,
+        recurrent_activation: str = "sigmoid",
+    ) -> None:
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"model.num_classes: need at least 2 classes, got {num_classes}")
+        class_names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
+        if len(class_names) != num_classes:
+            raise ValueError(f"model.class_names: {len(class_names)} names for {num_classes} classes")
+        self.save_hyperparameters(
+            {
+                "num_classes": num_classes,
+                "class_names": class_names,
+                "image_size": image_size,
+                "lstm_size": lstm_size,
+                "num_layers": num_layers,
+                "hidden_size": hidden_size,
+                "dropout": dropout,
+                "lr": lr,
+                "betas": [float(b) for b in betas],
+                "weight_decay": weight_decay,
+                "keras_init": keras_init,
+                "recurrent_activation": recurrent_activation,
+            }
+        )
+        self.class_names = class_names
+        self.lstm = SeedLSTM(3 * image_size, lstm_size, num_layers, recurrent_activation)
+        self.dropout = nn.Dropout(dropout)
+        self.per_step = nn.Linear(lstm_size, hidden_size)
+        self.head = nn.Linear(image_size * hidden_size, 1 if num_classes == 2 else num_classes)
+        if keras_init:
+            self.reset_parameters_like_keras()
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}_{kind}": MulticlassAccuracy(num_classes, average=average)
+                for stage in ("train", "val", "test")
+                for kind, average in (("acc", "micro"), ("class_acc", "none"))
+            }
+        )
+
+    @property
+    def binary(self) -> bool:
+        return self.hparams.num_classes == 2
+
+    def reset_parameters_like_keras(self) -> None:
+        """Keras 2.2 defaults: Glorot-uniform kernels, orthogonal recurrent kernels, forget-gate bias 1."""
+        h = self.hparams.lstm_size
+        for name, p in self.lstm.named_parameters():
+            if name.startswith("weight_ih"):
+                nn.init.xavier_uniform_(p)
+            elif name.startswith("weight_hh"):
+                nn.init.orthogonal_(p)
+            else:
+                nn.init.zeros_(p)
+                if name.startswith("bias_ih"):
+                    with torch.no_grad():
+                        p[h : 2 * h] = 1.0
+        for layer in (self.per_step, self.head):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits: (B,) for two classes, (B, K) otherwise. ``x``: float in [0, 1], or uint8 (scaled here)."""
+        x = scale(x)
+        b, c, h, w = x.shape
+        s = self.hparams.image_size
+        if (c, h, w) != (3, s, s):
+            raise ValueError(f"PlotLSTM expects images of shape (B, 3, {s}, {s}), got {tuple(x.shape)}")
+        seq = x.permute(0, 3, 2, 1).reshape(b, w, h * c)  # time = the plot's x axis
+        out = self.per_step(self.dropout(self.lstm(seq)))
+        logits = self.head(out.flatten(1))
+        return logits.squeeze(1) if self.binary else logits
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """(B, K) class probabilities from :meth:`forward`'s logits."""
+        if self.binary:
+            p = torch.sigmoid(logits.float())
+            return torch.stack([1 - p, p], dim=1)
+        return torch.softmax(logits.float(), dim=1)
+
+    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.binary:
+            return nn.functional.binary_cross_entropy_with_logits(logits.float(), y.float())
+        return nn.functional.cross_entropy(logits.float(), y)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = self.loss(logits, y)
+        preds = (logits > 0).long() if self.binary else logits.argmax(1)
+        acc, class_acc = self.metrics[f"{stage}_acc"], self.metrics[f"{stage}_class_acc"]
+        acc(preds, y)
+        class_acc.update(preds, y)
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=len(y))
+        self.log(f"{stage}/acc", acc, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=len(y))
+        return loss
+
+    def _log_class_acc(self, stage: str) -> None:
+        metric = self.metrics[f"{stage}_class_acc"]
+        if metric.update_count:
+            for name, value in zip(self.class_names, metric.compute(), strict=True):
+                self.log(f"{stage}/acc_{name}", value)
+        metric.reset()
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._step(batch, "train")
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "
+                "lower model.lr or use trainer.precision=32"
+            )
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_class_acc("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_class_acc("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_class_acc("test")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        hp = self.hparams
+        return torch.optim.Adam(
+            self.parameters(), lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay
+        )

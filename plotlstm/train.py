@@ -1,0 +1,89 @@
+"""``python -m plotlstm.train``: fit PlotLSTM on a plot data set, then test the best checkpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from plotlstm.checkpoint import checkpoint_classes
+from plotlstm.errors import CheckpointError, one_line_errors
+
+log = logging.getLogger(__name__)
+
+
+def ensure_data(cfg: DictConfig) -> None:
+    """Generate the synth preset's data when training reads from its root and it is not complete."""
+    root = Path(cfg.data.root)
+    if (
+        cfg.get("generate_missing_data")
+        and root == Path(cfg.synth.root)
+        and not (root / "manifest.csv").exists()
+    ):
+        from plotlstm.generate import generate
+
+        log.info("generating the synth data set into %s", root)
+        generate(**cfg.synth, workers=cfg.get("workers", 0), progress=True)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Fit and test as ``cfg`` says; return the metrics (also written to ``metrics.json`` in the run folder)."""
+    L.seed_everything(cfg.seed, workers=True)
+    ensure_data(cfg)
+    datamodule = instantiate(cfg.data)
+    classes = datamodule.check()
+    if cfg.get("ckpt_path") and checkpoint_classes(cfg.ckpt_path) != classes:
+        raise CheckpointError(
+            f"ckpt_path: {cfg.ckpt_path} was trained on classes {checkpoint_classes(cfg.ckpt_path)}, "
+            f"but {cfg.data.root} has {classes}"
+        )
+    model = instantiate(cfg.model, num_classes=len(classes), class_names=classes)
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    metrics = {k: v.item() for k, v in trainer.callback_metrics.items()}
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    if cfg.get("test"):
+        trainer.test(model, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
+        metrics.update({k: v.item() for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
+    out = Path(trainer.default_root_dir)
+    result = {
+        "classes": classes,
+        "best_checkpoint": best,
+        "epochs": trainer.current_epoch,
+        "metrics": metrics,
+    }
+    if trainer.is_global_zero:
+        write_json(out / "metrics.json", result)
+        log.info("best checkpoint: %s", best or "(none saved)")
+        log.info("logs: %s (epoch-log.csv, csv/, tensorboard/)", out)
+        log.info("metrics: %s", out / "metrics.json")
+        if "test/acc" in metrics:
+            log.info("test accuracy %.4f, test loss %.4f", metrics["test/acc"], metrics["test/loss"])
+    return result
+
+
+@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
+def main(cfg: DictConfig) -> float | None:
+    with one_line_errors():
+        result = train(cfg)
+    return result["metrics"].get(cfg.get("optimized_metric"))
+
+
+if __name__ == "__main__":
+    main()

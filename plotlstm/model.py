@@ -36,6 +36,7 @@ class PlotLSTM(L.LightningModule):
         weight_decay: float = 0.0,
         keras_init: bool = True,
         recurrent_activation: str = "sigmoid",
+        interpolation: str = "bilinear",
     ) -> None:
         super().__init__()
         if num_classes < 2:
@@ -57,6 +58,7 @@ class PlotLSTM(L.LightningModule):
                 "weight_decay": weight_decay,
                 "keras_init": keras_init,
                 "recurrent_activation": recurrent_activation,
+                "interpolation": interpolation,  # how images were resized in training: predict does the same
             }
         )
         self.class_names = class_names

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from plotlstm.cache import CachedPlots, DeviceBatches, build_cache
 from plotlstm.errors import DataError
 from plotlstm.transforms import IMAGE_SIZE, image_to_uint8, open_rgb
 
 log = logging.getLogger(__name__)
+CACHE_MODES = ("none", "disk", "device", "auto")
 
 
 def check_split(root: Path, split: str) -> list[str]:
@@ -48,12 +51,13 @@ class PlotFolder(ImageFolder):
         return image_to_uint8(open_rgb(path), self.image_size, self.interpolation), target
 
     def drop_unreadable(self) -> list[str]:
-        """Remove the samples that do not decode; return their paths."""
+        """Remove the samples whose files fail Pillow's quick integrity check; return their paths."""
         bad = []
         for path, _ in self.samples:
             try:
-                open_rgb(path)
-            except DataError:
+                with Image.open(path) as img:
+                    img.verify()
+            except Exception:  # Pillow raises many types for broken files
                 bad.append(path)
         if bad:
             keep = set(bad)
@@ -64,6 +68,11 @@ class PlotFolder(ImageFolder):
 
 class PlotDataModule(L.LightningDataModule):
     """Train on ``root/train``; validate on ``root/test`` as the original did, or on a held-out fraction of train.
+
+    ``cache``: ``none`` decodes every PNG every epoch; ``disk`` decodes each once into a memory-mapped uint8
+    store under ``cache_dir`` (rebuilt when the files change); ``device`` also keeps the whole set on the
+    training device (the GPU) and cuts batches there; ``auto`` picks ``device`` on a GPU with room for it,
+    else ``disk``.
 
     Images of any mode become RGB, are resized to ``image_size`` (``interpolation``) and reach the model as uint8;
     the model scales them to [0, 1] on its device. Binary or four-class follows from the class folders.
@@ -80,6 +89,9 @@ class PlotDataModule(L.LightningDataModule):
         val_fraction: float = 0.0,
         skip_unreadable: bool = False,
         seed: int = 0,
+        cache: str = "none",
+        cache_dir: str | Path | None = None,
+        cache_workers: int = 0,
     ) -> None:
         super().__init__()
         if not 0.0 <= val_fraction < 1.0:
@@ -90,11 +102,17 @@ class PlotDataModule(L.LightningDataModule):
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
         self.image_size, self.interpolation = image_size, interpolation
         self.val_fraction, self.skip_unreadable, self.seed = val_fraction, skip_unreadable, seed
+        if cache not in CACHE_MODES:
+            raise DataError(f"data.cache: unknown value {cache!r}; use one of {list(CACHE_MODES)}")
+        self.cache, self.cache_workers = cache, cache_workers
+        self.cache_dir = Path(cache_dir) if cache_dir else self.root / ".cache"
         self.classes: list[str] = []
         self.skipped: list[str] = []
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
+        self.mode = cache
+        self._on_device: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def _folder(self, split: str) -> PlotFolder:
         folder = PlotFolder(self.root / split, self.image_size, self.interpolation)
@@ -120,25 +138,49 @@ class PlotDataModule(L.LightningDataModule):
         self.classes = train
         return train
 
+    def _cached(self, folder: PlotFolder, split: str) -> CachedPlots:
+        store = build_cache(
+            folder.samples, self.cache_dir / split, self.image_size, self.interpolation, self.cache_workers
+        )
+        return CachedPlots(store)
+
+    def _device(self) -> torch.device:
+        trainer = getattr(self, "trainer", None)
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+    def _resolve_cache(self, n_images: int) -> str:
+        if self.cache != "auto":
+            return self.cache
+        device = self._device()
+        if device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(device)
+            if n_images * 3 * self.image_size**2 < 0.5 * free:
+                return "device"
+        return "disk"
+
     def setup(self, stage: str | None = None) -> None:
         self.check()
-        if stage in (None, "fit", "validate") and self.train_set is None:
-            train = self._folder("train")
-            if self.val_fraction > 0:
-                order = torch.randperm(
-                    len(train), generator=torch.Generator().manual_seed(self.seed)
-                ).tolist()
-                n_val = max(1, round(self.val_fraction * len(train)))
-                self.train_set, self.val_set = Subset(train, order[n_val:]), Subset(train, order[:n_val])
-            else:
-                self.train_set = train
-        if stage in (None, "fit", "validate", "test") and self.test_set is None:
-            self.test_set = self._folder("test")
-            if self.val_set is None and self.val_fraction == 0:
-                self.val_set = self.test_set
+        if self.train_set is not None or self.test_set is not None:
+            return
+        train, test = self._folder("train"), self._folder("test")
+        mode = self._resolve_cache(len(train) + len(test))
+        self.mode = mode
+        train_data: Dataset = train if mode == "none" else self._cached(train, "train")
+        self.test_set = test if mode == "none" else self._cached(test, "test")
+        if self.val_fraction > 0:
+            order = torch.randperm(len(train), generator=torch.Generator().manual_seed(self.seed)).tolist()
+            n_val = max(1, round(self.val_fraction * len(train)))
+            self.train_set, self.val_set = (
+                Subset(train_data, order[n_val:]),
+                Subset(train_data, order[:n_val]),
+            )
+        else:
+            self.train_set, self.val_set = train_data, self.test_set
 
-    def _loader(self, dataset: Dataset | None, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset | None, shuffle: bool) -> DataLoader | DeviceBatches:
         assert dataset is not None, "call setup() first"
+        if self.mode == "device":
+            return self._device_batches(dataset, shuffle)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -147,6 +189,21 @@ class PlotDataModule(L.LightningDataModule):
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
         )
+
+    def _device_batches(self, dataset: Dataset, shuffle: bool) -> DeviceBatches:
+        key = id(dataset)
+        if key not in self._on_device:
+            base, index = (
+                (dataset.dataset, dataset.indices) if isinstance(dataset, Subset) else (dataset, None)
+            )
+            images, targets = base.to(self._device())
+            if index is not None:
+                index = torch.as_tensor(index, device=images.device)
+                images, targets = images[index], targets[index]
+            self._on_device[key] = (images, targets)
+        trainer = getattr(self, "trainer", None)
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        return DeviceBatches(*self._on_device[key], self.batch_size, shuffle, self.seed, rank, world)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)

@@ -1,0 +1,66 @@
+"""Shared fixtures: tiny generated data sets and Hydra configs for fast CPU tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four classes, 4 train + 2 test plots each, drawn by the real generator."""
+    from plotlstm.generate import generate
+
+    return generate(
+        tmp_path_factory.mktemp("tiny"),
+        train_per_class=4,
+        test_per_class=2,
+        seed=0,
+        workers=1,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def binary_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed's binary experiment in miniature: none vs ceiling."""
+    from plotlstm.generate import generate
+
+    return generate(
+        tmp_path_factory.mktemp("binary"),
+        classes=("none", "ceiling"),
+        train_per_class=4,
+        test_per_class=2,
+        seed=1,
+        workers=1,
+        progress=False,
+    )
+
+
+@pytest.fixture
+def train_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
+    """Compose ``conf/train.yaml`` as the command would, with the run folder in ``tmp_path``."""
+
+    def make(root: Path, *overrides: str) -> DictConfig:
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            return compose(
+                config_name="train",
+                overrides=[
+                    f"data.root={root}",
+                    f"synth.root={root}",
+                    f"paths.output_dir={tmp_path / 'run'}",
+                    "~callbacks.rich_progress_bar",
+                    *overrides,
+                ],
+            )
+
+    return make

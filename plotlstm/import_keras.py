@@ -1,0 +1,42 @@
+"""``python -m plotlstm.import_keras in=model.h5 out=model.ckpt``: the seed's Keras model as a plotlstm checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from plotlstm.errors import CheckpointError, one_line_errors
+
+
+def run(cfg: DictConfig) -> Path:
+    """Import ``cfg["in"]`` into ``cfg.out`` (default: ``in`` with the suffix ``.ckpt``); return the output path."""
+    from plotlstm.keras_import import import_keras
+
+    if not cfg.get("in"):
+        raise CheckpointError("in: give the Keras model file, e.g. in=model.h5")
+    src = Path(str(cfg["in"]))
+    out = Path(str(cfg.out)) if cfg.get("out") else src.with_suffix(".ckpt")
+    classes = cfg.get("classes")
+    if classes is not None and not OmegaConf.is_list(classes):
+        raise CheckpointError(f"classes: expected a list such as classes=[ceiling,none], got {classes!r}")
+    activation = cfg.get("recurrent_activation")
+    import_keras(
+        src,
+        out,
+        class_names=[str(c) for c in classes] if classes is not None else None,
+        recurrent_activation=str(activation) if activation is not None else None,
+    )
+    return out
+
+
+@hydra.main(config_path="../conf", config_name="import_keras", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        out = run(cfg)
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""``python -m plotlstm.serve ckpt_path=...``: the plot classification service (FastAPI + uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import hydra
+import torch
+import uvicorn
+from fastapi import FastAPI
+from omegaconf import DictConfig
+
+from plotlstm.classifier import PlotClassifier
+from plotlstm.errors import CheckpointError, PlotLSTMError, one_line_errors
+from plotlstm.service import ServiceSettings, create_app
+from plotlstm.service.server import uvicorn_config
+
+log = logging.getLogger(__name__)
+
+
+def check_listen(host: str, port: int) -> None:
+    """Fail early, in one line, when ``host:port`` cannot be listened on (address in use, no such address)."""
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise PlotLSTMError(f"port: must be a whole number in 0..65535, got {port!r}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as err:
+        raise PlotLSTMError(f"host/port: cannot listen on {host}:{port} ({err.strerror or err})") from None
+
+
+def build_app(cfg: DictConfig) -> FastAPI:
+    """Load the checkpoint once (weights only) and wrap it in the service."""
+    if not cfg.get("ckpt_path"):
+        raise CheckpointError("ckpt_path: give a checkpoint file or a training run's folder (ckpt_path=...)")
+    settings = ServiceSettings.from_mapping(cfg)
+    if cfg.get("torch_threads"):
+        torch.set_num_threads(int(cfg.torch_threads))
+    try:
+        classifier = PlotClassifier.from_checkpoint(
+            cfg.ckpt_path, device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
+        )
+    except (RuntimeError, AssertionError) as err:  # an unknown or unavailable device
+        raise PlotLSTMError(
+            f"device: {cfg.get('device')!r} is not usable ({str(err).splitlines()[0]})"
+        ) from None
+    return create_app(classifier, settings)
+
+
+def serve(cfg: DictConfig) -> None:
+    check_listen(cfg.host, cfg.port)
+    app = build_app(cfg)
+    model = app.state.classifier
+    log.info(
+        "plotlstm service: %s on %s, classes %s, http://%s:%s/ (API docs at /docs)",
+        cfg.ckpt_path,
+        model.device,
+        model.classes,
+        cfg.host,
+        cfg.port,
+    )
+    if cfg.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: anyone who can reach this port can use the service", cfg.host)
+    uvicorn.Server(uvicorn_config(app, cfg.host, cfg.port, cfg.get("log_level", "info"))).run()
+
+
+@hydra.main(config_path="../conf", config_name="serve", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        serve(cfg)
+
+
+if __name__ == "__main__":
+    main()

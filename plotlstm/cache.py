@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -63,7 +64,7 @@ def build_cache(
     paths = [p for p, _ in samples]
     chunks = [(start, paths[start : start + CHUNK]) for start in range(0, len(paths), CHUNK)]
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(paths), desc=f"caching {cache_dir.parent.name}", unit="img", disable=not progress)
+    bar = tqdm(total=len(paths), desc=f"caching {cache_dir.name}", unit="img", disable=not progress)
     if workers == 1 or len(chunks) == 1:
         for start, part in chunks:
             bar.update(_fill(str(tmp), shape, start, part, image_size, interpolation))
@@ -110,7 +111,10 @@ class CachedPlots(Dataset):
 
     def to(self, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole set as (images, targets) tensors on ``device``."""
-        return torch.from_numpy(np.asarray(self.array)).to(device), self.targets.to(device)
+        with warnings.catch_warnings():  # read-only map: the tensor is never written
+            warnings.simplefilter("ignore", UserWarning)
+            images = torch.from_numpy(np.asarray(self.array))
+        return images.to(device), self.targets.to(device)
 
 
 class DeviceBatches:

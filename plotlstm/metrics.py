@@ -1,0 +1,110 @@
+"""Classification metrics from predicted probabilities, computed with torchmetrics.
+
+Binary checkpoints are treated as two-class multiclass ([1 - p, p] from ``PlotLSTM.probabilities``), so binary
+and four-class models go through the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torchmetrics.functional.classification import (
+    multiclass_accuracy,
+    multiclass_auroc,
+    multiclass_confusion_matrix,
+    multiclass_f1_score,
+    multiclass_precision,
+    multiclass_recall,
+)
+
+
+def _number(value: float) -> float | None:
+    """A float for JSON: NaN (an undefined metric) becomes None."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def log_loss(probs: torch.Tensor, targets: torch.Tensor, eps: float = 1e-12) -> float:
+    """Mean negative log probability of the true class (cross-entropy; BCE for [1 - p, p])."""
+    p = probs.double().gather(1, targets.long().view(-1, 1)).clamp_min(eps)
+    return float(-p.log().mean())
+
+
+def classification_report(
+    probs: torch.Tensor,
+    targets: torch.Tensor,
+    classes: Sequence[str],
+    loss: float | None = None,
+) -> dict[str, Any]:
+    """Accuracy, per-class and macro precision / recall / F1 / one-vs-rest ROC AUC, and the confusion matrix.
+
+    ``probs``: (N, K) class probabilities; ``targets``: (N,) class indices; ``classes``: the K names. The predicted
+    class is the arg-max (first on ties). ``loss`` defaults to :func:`log_loss`. Precision of a class that is never
+    predicted is 0; a class's AUC is None when it has no positive or no negative sample. Macro averages follow
+    torchmetrics: classes absent from both targets and predictions are left out (AUC: classes with an AUC).
+    ``confusion_matrix[i][j]`` counts samples of true class i predicted as j.
+    """
+    probs, targets = probs.detach().float().cpu(), targets.detach().long().cpu()
+    k = len(classes)
+    if probs.ndim != 2 or probs.shape[1] != k:
+        raise ValueError(f"probs: expected shape (N, {k}), got {tuple(probs.shape)}")
+    if targets.shape != (probs.shape[0],):
+        raise ValueError(f"targets: expected shape ({probs.shape[0]},), got {tuple(targets.shape)}")
+    if len(targets) == 0:
+        raise ValueError("classification_report: no samples")
+    if k < 2:
+        raise ValueError(f"classes: need at least 2, got {list(classes)}")
+    args = {"num_classes": k, "validate_args": True}
+    precision = multiclass_precision(probs, targets, average="none", **args)
+    recall = multiclass_recall(probs, targets, average="none", **args)
+    f1 = multiclass_f1_score(probs, targets, average="none", **args)
+    support = torch.bincount(targets, minlength=k)
+    negatives = len(targets) - support
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torchmetrics warns about classes without positives; we report None
+        auc = multiclass_auroc(probs, targets, average="none", thresholds=None, **args)
+    auc = [float(a) if support[i] > 0 and negatives[i] > 0 else math.nan for i, a in enumerate(auc)]
+    defined_auc = [a for a in auc if not math.isnan(a)]
+    cm = multiclass_confusion_matrix(probs, targets, **args)
+    per_class = {
+        name: {
+            "precision": _number(precision[i]),
+            "recall": _number(recall[i]),
+            "f1": _number(f1[i]),
+            "auc": _number(auc[i]),
+            "support": int(support[i]),
+            "predicted": int(cm[:, i].sum()),
+        }
+        for i, name in enumerate(classes)
+    }
+    macro = {
+        "precision": _number(multiclass_precision(probs, targets, average="macro", **args)),
+        "recall": _number(multiclass_recall(probs, targets, average="macro", **args)),
+        "f1": _number(multiclass_f1_score(probs, targets, average="macro", **args)),
+        "auc": _number(sum(defined_auc) / len(defined_auc)) if defined_auc else None,
+    }
+    return {
+        "n": len(targets),
+        "classes": list(classes),
+        "loss": float(loss) if loss is not None else log_loss(probs, targets),
+        "accuracy": float(multiclass_accuracy(probs, targets, average="micro", **args)),
+        "per_class": per_class,
+        "macro": macro,
+        "confusion_matrix": cm.tolist(),
+    }
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as indented JSON atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path

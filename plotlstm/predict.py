@@ -1,0 +1,191 @@
+"""``python -m plotlstm.predict ckpt_path=... inputs=[files or folders]``: one row per image."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, ListConfig
+from rich.console import Console
+from rich.table import Table
+from torchvision.datasets.folder import IMG_EXTENSIONS
+from tqdm import tqdm
+
+from plotlstm.classifier import PlotClassifier
+from plotlstm.errors import CheckpointError, DataError, PlotLSTMError, one_line_errors
+
+OUTPUT_FORMATS = (".csv", ".json")
+
+
+@dataclass(frozen=True)
+class PredictionRow:
+    """One input file: its predicted class and class probabilities, or (class empty) why it could not be read."""
+
+    path: str
+    label: str = ""
+    probabilities: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+
+def load_classifier(ckpt_path: str | Path, device: str = "auto", batch_size: int = 64) -> PlotClassifier:
+    """:meth:`PlotClassifier.from_checkpoint`, with any failure to read the file told as a :class:`CheckpointError`."""
+    try:
+        return PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
+    except PlotLSTMError:
+        raise
+    except Exception as err:  # torch.load's weights-only unpickler raises assorted errors on foreign files
+        raise CheckpointError(
+            f"ckpt_path: {ckpt_path} is not a readable checkpoint ({type(err).__name__}: {_one_line(err)})"
+        ) from None
+
+
+def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders expanded recursively to their image files (by extension), sorted.
+
+    A folder without image files stays in the list as itself, so that it gets an error row.
+    """
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(str(item))
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+            paths += found or [path]
+        else:
+            paths.append(path)
+    return paths
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def predict_files(
+    classifier: PlotClassifier, paths: Sequence[str | Path], progress: bool = False
+) -> list[PredictionRow]:
+    """Classify image files; a file that cannot be read gets an error row and the others still run.
+
+    Each file goes through :meth:`PlotClassifier.prepare`; readable images are batched ``batch_size`` at a time
+    through :meth:`PlotClassifier.predict_batch`, so the answers equal ``classifier.predict(readable_paths)``.
+    """
+    rows: list[PredictionRow | None] = [None] * len(paths)
+    pending: list[tuple[int, torch.Tensor]] = []
+
+    def flush() -> None:
+        probs = classifier.predict_batch([x for _, x in pending])
+        sources = [str(paths[i]) for i, _ in pending]
+        for (i, _), pred in zip(pending, classifier.to_predictions(probs, sources), strict=True):
+            rows[i] = PredictionRow(pred.source, pred.label, pred.probabilities)
+        pending.clear()
+
+    with tqdm(total=len(paths), desc="predict", unit="img", disable=not progress, leave=False) as bar:
+        for i, path in enumerate(paths):
+            if Path(path).is_dir():
+                rows[i] = PredictionRow(str(path), error=f"{path}: no image files in this folder")
+            else:
+                try:
+                    pending.append((i, classifier.prepare(path)))
+                except DataError as err:
+                    rows[i] = PredictionRow(str(path), error=_one_line(err))
+            if len(pending) == classifier.batch_size:
+                flush()
+            bar.update(1)
+        if pending:
+            flush()
+    return [row for row in rows if row is not None]
+
+
+def row_dict(row: PredictionRow, classes: Sequence[str]) -> dict[str, Any]:
+    """A row for CSV: ``path``, ``class``, ``p_<class>`` for each class, ``error``."""
+    return {
+        "path": row.path,
+        "class": row.label,
+        **{f"p_{c}": repr(row.probabilities[c]) if c in row.probabilities else "" for c in classes},
+        "error": row.error,
+    }
+
+
+def write_rows(rows: Sequence[PredictionRow], classes: Sequence[str], path: str | Path) -> Path:
+    """Write the rows to ``.csv`` or ``.json`` atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise PlotLSTMError(f"output: {path} must end in .csv or .json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if path.suffix.lower() == ".json":
+        data = {
+            "classes": list(classes),
+            "predictions": [
+                {"path": r.path, "class": r.label, "probabilities": r.probabilities, "error": r.error}
+                for r in rows
+            ],
+        }
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+    else:
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, ["path", "class", *(f"p_{c}" for c in classes), "error"])
+            writer.writeheader()
+            writer.writerows(row_dict(r, classes) for r in rows)
+    os.replace(tmp, path)
+    return path
+
+
+def print_rows(
+    rows: Sequence[PredictionRow],
+    classes: Sequence[str],
+    limit: int | None = None,
+    console: Console | None = None,
+) -> None:
+    """The rows as a rich table (the first ``limit``), then a count of the unreadable files."""
+    console = console or Console()
+    table = Table(title_justify="left")
+    table.add_column("path", overflow="fold")
+    table.add_column("class")
+    for c in classes:
+        table.add_column(c, justify="right")
+    table.add_column("error", overflow="fold", style="red")
+    shown = rows if limit is None else rows[:limit]
+    for r in shown:
+        probs = [f"{r.probabilities[c]:.3f}" if c in r.probabilities else "" for c in classes]
+        best = f"[bold]{r.label}[/bold]" if r.label else ""
+        table.add_row(r.path, best, *probs, r.error)
+    console.print(table)
+    if len(shown) < len(rows):
+        console.print(f"... {len(rows) - len(shown)} more rows (table_rows={limit})")
+    failed = sum(1 for r in rows if r.error)
+    console.print(f"{len(rows) - failed} classified, {failed} not readable")
+
+
+@hydra.main(config_path="../conf", config_name="predict", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        if not cfg.get("ckpt_path"):
+            raise PlotLSTMError(
+                "ckpt_path: give a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
+            )
+        inputs = cfg.get("inputs") or []
+        inputs = list(inputs) if isinstance(inputs, (list, ListConfig)) else [inputs]
+        if not inputs:
+            raise PlotLSTMError("inputs: give image files or folders, e.g. inputs=[plot.png,plots/]")
+        output = cfg.get("output")
+        if output and Path(output).suffix.lower() not in OUTPUT_FORMATS:
+            raise PlotLSTMError(f"output: {output} must end in .csv or .json")
+        classifier = load_classifier(cfg.ckpt_path, cfg.device, cfg.batch_size)
+        paths = expand_inputs(inputs)
+        rows = predict_files(classifier, paths, progress=cfg.progress and len(paths) > 1)
+        console = Console()
+        print_rows(rows, classifier.classes, cfg.get("table_rows"), console)
+        if output:
+            console.print(f"predictions: {write_rows(rows, classifier.classes, output)}", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

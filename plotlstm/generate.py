@@ -1,0 +1,421 @@
+"""Generate a synthetic plot data set: ``generate()`` and the ``python -m plotlstm.generate`` command.
+
+Layout written under ``root`` (torchvision ImageFolder)::
+
+    root/train/<class>/<class>_<id>.png     ids 0 .. train-1
+    root/test/<class>/<class>_<id>.png      ids train .. train+test-1 (other plots than train)
+    root/manifest.csv                       class, split, id, n, predictors, controls, seed, file
+    root/generator.json                     the settings; a rerun with other settings refuses
+
+Plot ``id`` of class ``c`` depends only on ``(seed, c, id)``, so generation runs in parallel,
+in any order, and resumes: existing PNGs are kept, stale ``*.tmp`` files removed, and only the
+missing plots drawn. Every PNG is written to ``*.tmp`` in its folder first, then renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import ctypes
+import errno
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+from hydra.utils import to_absolute_path
+from omegaconf import DictConfig
+
+from plotlstm.errors import PlotLSTMError, one_line_errors
+from plotlstm.render import render, save_png
+from plotlstm.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
+from plotlstm.style import resolve_style, validate_style_option
+
+GENERATOR_VERSION = 1
+"""Bumped whenever the same settings would draw different images."""
+SPLITS = ("train", "test")
+MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "seed", "file")
+CHUNK = 32
+
+
+class GeneratorError(PlotLSTMError, ValueError):
+    """Bad arguments or an unwritable data root, told in one line."""
+
+
+class SettingsMismatchError(GeneratorError):
+    """``root`` already holds a data set made with other settings (``field`` names the first)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class _Task:
+    cls: str
+    split: str
+    id: int
+    path: str
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _plain(value: Any) -> Any:
+    """OmegaConf containers (from Hydra) to plain Python."""
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(value, DictConfig | ListConfig):
+            return OmegaConf.to_container(value, resolve=True)
+    except ImportError:  # pragma: no cover - hydra is a dependency
+        pass
+    return value
+
+
+def _check_classes(classes: Any) -> tuple[str, ...]:
+    classes = _plain(classes)
+    if isinstance(classes, str) or not isinstance(classes, Iterable):
+        raise GeneratorError(f"classes: expected a list of class names, got {classes!r}")
+    out = tuple(classes)
+    if not out:
+        raise GeneratorError("classes: empty; name at least one of " + ", ".join(CLASSES))
+    for c in out:
+        if c not in CLASSES:
+            raise GeneratorError(f"classes: unknown class {c!r}; expected some of {', '.join(CLASSES)}")
+    if len(set(out)) != len(out):
+        raise GeneratorError(f"classes: {list(out)} names a class twice")
+    return out
+
+
+def _check_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise GeneratorError(f"{name}: expected a positive integer, got {value!r}")
+    if value < 1:
+        raise GeneratorError(f"{name}: must be at least 1, got {value}")
+    return int(value)
+
+
+def _check_counts(name: str, value: Any, classes: Sequence[str]) -> dict[str, int]:
+    value = _plain(value)
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(classes))
+        if unknown:
+            raise GeneratorError(
+                f"{name}: class(es) {', '.join(map(str, unknown))} not in classes {list(classes)}"
+            )
+        missing = [c for c in classes if c not in value]
+        if missing:
+            raise GeneratorError(f"{name}: no count for class(es) {', '.join(missing)}")
+        return {c: _check_count(f"{name}.{c}", value[c]) for c in classes}
+    count = _check_count(name, value)
+    return {c: count for c in classes}
+
+
+def _check_root(root: Path) -> None:
+    """Create ``root`` and write/delete a probe file there; GeneratorError if that fails."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-probe-{os.getpid()}.tmp"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as err:
+        raise GeneratorError(f"root: cannot write to {root}: {err.strerror or err}") from None
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def id_width(total: int) -> int:
+    """Digits of the zero-padded ids (at least 6)."""
+    return max(6, len(str(max(total - 1, 0))))
+
+
+def plot_path(root: Path, split: str, cls: str, pid: int, width: int = 6) -> Path:
+    """Where plot ``pid`` of class ``cls`` lives."""
+    return root / split / cls / f"{cls}_{pid:0{width}d}.png"
+
+
+def _plan(
+    root: Path, classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int]
+) -> list[_Task]:
+    tasks = []
+    for cls in classes:
+        width = id_width(train[cls] + test[cls])
+        for split, start, count in (("train", 0, train[cls]), ("test", train[cls], test[cls])):
+            for pid in range(start, start + count):
+                tasks.append(_Task(cls, split, pid, str(plot_path(root, split, cls, pid, width))))
+    return tasks
+
+
+def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
+    """(n, predictors, controls) of a plot without simulating it (the rng's first three draws)."""
+    rng = plot_rng(seed, cls, pid)
+    n = int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
+    k = int(rng.integers(PREDICTOR_RANGE[0], PREDICTOR_RANGE[1] + 1))
+    m = int(rng.integers(CONTROL_RANGE[0], CONTROL_RANGE[1] + 1))
+    return n, k, m
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def make_plot(seed: int, cls: str, pid: int, style: Any = "r") -> Any:
+    """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
+    rng = plot_rng(seed, cls, pid)
+    sim = simulate(cls, rng)
+    return render(sim.fitted, sim.residuals, resolve_style(style, rng))
+
+
+def _write_plot(seed: int, style: Any, task: _Task) -> None:
+    path = Path(task.path)
+    if path.exists():
+        return
+    image = make_plot(seed, task.cls, task.id, style)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        save_png(image, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _run_chunk(seed: int, style: Any, tasks: Sequence[_Task]) -> int:
+    for task in tasks:
+        _write_plot(seed, style, task)
+    return len(tasks)
+
+
+def _openblas_threads(n: int | None) -> int | None:
+    """Set the thread count of every loaded OpenBLAS (what threadpoolctl does); return the old one.
+
+    Small matrix products from several processes on few cores are far slower with BLAS threads.
+    """
+    old = None
+    try:
+        with open("/proc/self/maps") as fh:
+            libs = {ln.split()[-1] for ln in fh if "openblas" in ln.lower() and ".so" in ln}
+    except OSError:
+        return None
+    for path in sorted(libs):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is None or put is None:
+                    continue
+                if old is None:
+                    old = int(get())
+                if n is not None:
+                    put(int(n))
+    return old
+
+
+def _worker_init() -> None:
+    _openblas_threads(1)
+
+
+# --------------------------------------------------------------------------- settings & manifest
+
+
+def _settings(
+    classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int], seed: int, style: Any
+) -> dict[str, Any]:
+    return {
+        "version": GENERATOR_VERSION,
+        "classes": list(classes),
+        "train_per_class": dict(train),
+        "test_per_class": dict(test),
+        "seed": seed,
+        "style": style,
+    }
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _check_settings(root: Path, settings: dict[str, Any], overwrite: bool) -> None:
+    path = root / "generator.json"
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        if overwrite:
+            return
+        raise SettingsMismatchError(
+            f"{path} is unreadable ({err}); pass overwrite=True", "generator.json"
+        ) from None
+    for key, value in settings.items():
+        if old.get(key) != value and not overwrite:
+            raise SettingsMismatchError(
+                f"{key}: {root} was generated with {key}={old.get(key)!r}, not {value!r}; "
+                "use another root or overwrite=True",
+                key,
+            )
+
+
+def _clear(root: Path) -> None:
+    """Remove what a previous generator run wrote (for overwrite=True)."""
+    for split in SPLITS:
+        shutil.rmtree(root / split, ignore_errors=True)
+    for name in ("manifest.csv", "generator.json"):
+        with contextlib.suppress(FileNotFoundError):
+            (root / name).unlink()
+
+
+def _manifest(root: Path, tasks: Sequence[_Task], seed: int) -> None:
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for t in tasks:
+        n, k, m = plot_shape(seed, t.cls, t.id)
+        writer.writerow([t.cls, t.split, t.id, n, k, m, seed, Path(t.path).relative_to(root).as_posix()])
+    _write_atomic(root / "manifest.csv", buf.getvalue())
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def generate(
+    root: str | os.PathLike[str],
+    classes: Sequence[str] = CLASSES,
+    train_per_class: int | Mapping[str, int] = 300,
+    test_per_class: int | Mapping[str, int] = 100,
+    seed: int = 0,
+    workers: int = 0,
+    style: str | Mapping[str, Any] = "r",
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Draw the data set into ``root`` (see the module docstring) and return ``root`` as a Path.
+
+    ``train_per_class``/``test_per_class``: an int or a dict class -> int. ``workers``: processes,
+    0 = all cores, 1 = in this process. ``style``: ``"r"``, ``"varied"``, a preset name
+    (``matplotlib``, ``seaborn``, ``statsmodels``) or a dict of Style field overrides (optional
+    ``base``). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
+    root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
+    settings and ``overwrite`` is False.
+    """
+    classes_t = _check_classes(classes)
+    train = _check_counts("train_per_class", train_per_class, classes_t)
+    test = _check_counts("test_per_class", test_per_class, classes_t)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise GeneratorError(f"seed: expected a non-negative integer, got {seed!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 0:
+        raise GeneratorError(f"workers: expected an integer >= 0 (0 = all cores), got {workers!r}")
+    style = _plain(style)
+    try:
+        validate_style_option(style)
+    except ValueError as err:
+        raise GeneratorError(str(err)) from None
+    root = Path(os.fspath(_plain(root))).expanduser()
+    settings = _settings(classes_t, train, test, int(seed), style)
+    _check_root(root)
+    _check_settings(root, settings, overwrite)
+
+    try:
+        if overwrite and (root / "generator.json").exists():
+            _clear(root)
+        _write_atomic(root / "generator.json", json.dumps(settings, indent=2) + "\n")
+        tasks = _plan(root, classes_t, train, test)
+        for folder in {Path(t.path).parent for t in tasks}:
+            folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.glob("*.tmp"):
+                stale.unlink()
+        todo = [t for t in tasks if not os.path.exists(t.path)]
+        _draw(todo, int(seed), style, int(workers) or (os.cpu_count() or 1), progress, root)
+        _manifest(root, tasks, int(seed))
+    except OSError as err:
+        where = err.filename or root
+        reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+        raise GeneratorError(f"root: cannot write {where}: {reason}") from None
+    return root
+
+
+def _progress_bar(total: int, enabled: bool, root: Path) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, disable=not enabled or total == 0, unit="plot", desc=f"generate {root}", file=sys.stderr
+    )
+
+
+def _draw(todo: list[_Task], seed: int, style: Any, workers: int, progress: bool, root: Path) -> None:
+    bar = _progress_bar(len(todo), progress, root)
+    try:
+        if workers <= 1 or len(todo) <= CHUNK:
+            old = _openblas_threads(1)
+            try:
+                for task in todo:
+                    _write_plot(seed, style, task)
+                    bar.update(1)
+            finally:
+                if old is not None:
+                    _openblas_threads(old)
+            return
+        chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        os.environ.update({k: "1" for k in env})  # for spawned workers
+        try:
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(chunks)),
+                mp_context=multiprocessing.get_context(method),
+                initializer=_worker_init,
+            ) as pool:
+                pending: set[Future[int]] = {pool.submit(_run_chunk, seed, style, c) for c in chunks}
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    for fut in done:
+                        if fut.exception() is not None:
+                            for p in pending:
+                                p.cancel()
+                            raise fut.exception()  # type: ignore[misc]
+                        bar.update(fut.result())
+        finally:
+            for k, v in env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    finally:
+        bar.close()
+
+
+@hydra.main(config_path="../conf", config_name="generate", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    """``python -m plotlstm.generate [synth=PRESET] [synth.KEY=VALUE] [workers=N] [overwrite=true]``."""
+    with one_line_errors():
+        synth = dict(_plain(cfg.synth))
+        synth["root"] = to_absolute_path(str(synth["root"]))
+        root = generate(**synth, workers=cfg.workers, overwrite=cfg.overwrite, progress=cfg.progress)
+        print(root)
+
+
+if __name__ == "__main__":
+    main()

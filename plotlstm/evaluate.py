@@ -32,6 +32,9 @@ from plotlstm.metrics import classification_report, write_json
 from plotlstm.predict import load_classifier
 
 log = logging.getLogger(__name__)
+# absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
+# config_path as a package path when the module is imported rather than run with -m)
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 @dataclass
@@ -228,7 +231,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         console.print(f"  {key}: {path}", soft_wrap=True, highlight=False)
 
 
-@hydra.main(config_path="../conf", config_name="evaluate", version_base="1.3")
+@hydra.main(config_path=CONF_DIR, config_name="evaluate", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     with one_line_errors():
         if not cfg.get("ckpt_path"):

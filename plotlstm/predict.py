@@ -22,6 +22,9 @@ from plotlstm.classifier import PlotClassifier
 from plotlstm.errors import CheckpointError, DataError, PlotLSTMError, one_line_errors
 
 OUTPUT_FORMATS = (".csv", ".json")
+# absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
+# config_path as a package path when the module is imported rather than run with -m)
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ def print_rows(
     console.print(f"{len(rows) - failed} classified, {failed} not readable")
 
 
-@hydra.main(config_path="../conf", config_name="predict", version_base="1.3")
+@hydra.main(config_path=CONF_DIR, config_name="predict", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     with one_line_errors():
         if not cfg.get("ckpt_path"):

@@ -107,6 +107,10 @@ class _Collector:
 async def read_uploads(request: Request, settings: ServiceSettings) -> list[Upload]:
     """The images in the request's multipart field ``files``, read in memory while counting bytes."""
     content_type, params = parse_options_header(request.headers.get("content-type"))
+    if not content_type and request.headers.get("content-length", "0").strip() in ("", "0"):
+        raise RequestError(
+            422, f"no images: send one or more files as multipart/form-data in the field '{FIELD}'"
+        )
     if content_type != b"multipart/form-data":
         shown = content_type.decode("latin-1") or "none"
         raise RequestError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from pathlib import Path
 
 import hydra
 import torch
@@ -17,6 +18,9 @@ from plotlstm.service import ServiceSettings, create_app
 from plotlstm.service.server import uvicorn_config
 
 log = logging.getLogger(__name__)
+# conf/ by absolute path: the console script imports this module (a relative config_path would then be read
+# as a package path), and so do in-process callers
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 def check_listen(host: str, port: int) -> None:
@@ -67,7 +71,7 @@ def serve(cfg: DictConfig) -> None:
     uvicorn.Server(uvicorn_config(app, cfg.host, cfg.port, cfg.get("log_level", "info"))).run()
 
 
-@hydra.main(config_path="../conf", config_name="serve", version_base="1.3")
+@hydra.main(config_path=CONF_DIR, config_name="serve", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     with one_line_errors():
         serve(cfg)

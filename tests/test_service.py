@@ -391,12 +391,14 @@ def test_bad_config_one_line(overrides: list[str], words: list[str], small_ckpt:
 
 
 def test_command_bad_ckpt_path_exit_2(tmp_path: Path) -> None:
-    """The real command: one line on stderr, exit status 2, nothing served."""
+    """The console script (as installed): one line on stderr, exit status 2, nothing served."""
+    script = Path(sys.executable).parent / "plotlstm-serve"
+    assert script.exists(), f"{script} is missing: install the project (make setup / pip install -e .)"
     bad = tmp_path / "not-a-checkpoint.ckpt"
     bad.write_bytes(b"garbage")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "plotlstm.serve", f"ckpt_path={bad}", "port=0"],
+        [str(script), f"ckpt_path={bad}", "port=0"],
         capture_output=True,
         text=True,
         timeout=120,

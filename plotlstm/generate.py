@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import ctypes
 import errno
 import json
 import multiprocessing
@@ -35,7 +34,7 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
 from plotlstm.errors import PlotLSTMError, one_line_errors
-from plotlstm.render import render, save_png
+from plotlstm.render import openblas_threads, render, save_png, tune_process
 from plotlstm.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
 from plotlstm.style import resolve_style, validate_style_option
 
@@ -196,37 +195,8 @@ def _run_chunk(seed: int, style: Any, tasks: Sequence[_Task]) -> int:
     return len(tasks)
 
 
-def _openblas_threads(n: int | None) -> int | None:
-    """Set the thread count of every loaded OpenBLAS (what threadpoolctl does); return the old one.
-
-    Small matrix products from several processes on few cores are far slower with BLAS threads.
-    """
-    old = None
-    try:
-        with open("/proc/self/maps") as fh:
-            libs = {ln.split()[-1] for ln in fh if "openblas" in ln.lower() and ".so" in ln}
-    except OSError:
-        return None
-    for path in sorted(libs):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is None or put is None:
-                    continue
-                if old is None:
-                    old = int(get())
-                if n is not None:
-                    put(int(n))
-    return old
-
-
 def _worker_init() -> None:
-    _openblas_threads(1)
+    tune_process()
 
 
 # --------------------------------------------------------------------------- settings & manifest
@@ -369,14 +339,14 @@ def _draw(todo: list[_Task], seed: int, style: Any, workers: int, progress: bool
     bar = _progress_bar(len(todo), progress, root)
     try:
         if workers <= 1 or len(todo) <= CHUNK:
-            old = _openblas_threads(1)
+            old = openblas_threads(1)
             try:
                 for task in todo:
                     _write_plot(seed, style, task)
                     bar.update(1)
             finally:
                 if old is not None:
-                    _openblas_threads(old)
+                    openblas_threads(old)
             return
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None

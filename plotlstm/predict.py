@@ -141,6 +141,17 @@ def write_rows(rows: Sequence[PredictionRow], classes: Sequence[str], path: str 
     return path
 
 
+def _common_folder(paths: Sequence[str]) -> str:
+    """The deepest folder holding all ``paths`` (to shorten the table's path column); "" if none."""
+    try:
+        common = os.path.commonpath([os.path.abspath(p) for p in paths])
+    except ValueError:  # empty, or mixed drives
+        return ""
+    if any(os.path.abspath(p) == common for p in paths):
+        common = os.path.dirname(common)
+    return "" if common in ("", os.sep) else common
+
+
 def print_rows(
     rows: Sequence[PredictionRow],
     classes: Sequence[str],
@@ -149,7 +160,8 @@ def print_rows(
 ) -> None:
     """The rows as a rich table (the first ``limit``), then a count of the unreadable files."""
     console = console or Console()
-    table = Table(title_justify="left")
+    base = _common_folder([r.path for r in rows])
+    table = Table(title=f"paths under {base}" if base else None, title_justify="left")
     table.add_column("path", overflow="fold")
     table.add_column("class")
     for c in classes:
@@ -159,7 +171,7 @@ def print_rows(
     for r in shown:
         probs = [f"{r.probabilities[c]:.3f}" if c in r.probabilities else "" for c in classes]
         best = f"[bold]{r.label}[/bold]" if r.label else ""
-        table.add_row(r.path, best, *probs, r.error)
+        table.add_row(os.path.relpath(r.path, base) if base else r.path, best, *probs, r.error)
     console.print(table)
     if len(shown) < len(rows):
         console.print(f"... {len(rows) - len(shown)} more rows (table_rows={limit})")
@@ -187,7 +199,11 @@ def main(cfg: DictConfig) -> None:
         console = Console()
         print_rows(rows, classifier.classes, cfg.get("table_rows"), console)
         if output:
-            console.print(f"predictions: {write_rows(rows, classifier.classes, output)}", highlight=False)
+            console.print(
+                f"predictions: {write_rows(rows, classifier.classes, output)}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 if __name__ == "__main__":

@@ -158,23 +158,25 @@ def print_rows(
     limit: int | None = None,
     console: Console | None = None,
 ) -> None:
-    """The rows as a rich table (the first ``limit``), then a count of the unreadable files."""
+    """The rows as a rich table (the first ``limit``), the reasons of the error rows, and the counts."""
     console = console or Console()
     base = _common_folder([r.path for r in rows])
     table = Table(title=f"paths under {base}" if base else None, title_justify="left")
-    table.add_column("path", overflow="fold")
+    shown = rows if limit is None else rows[:limit]
+    names = [os.path.relpath(r.path, base) if base else r.path for r in shown]
+    table.add_column("path", overflow="fold", min_width=min(24, max(map(len, names), default=4)))
     table.add_column("class")
     for c in classes:
         table.add_column(c, justify="right")
-    table.add_column("error", overflow="fold", style="red")
-    shown = rows if limit is None else rows[:limit]
-    for r in shown:
+    for name, r in zip(names, shown, strict=True):
         probs = [f"{r.probabilities[c]:.3f}" if c in r.probabilities else "" for c in classes]
-        best = f"[bold]{r.label}[/bold]" if r.label else ""
-        table.add_row(os.path.relpath(r.path, base) if base else r.path, best, *probs, r.error)
+        table.add_row(name, f"[bold]{r.label}[/bold]" if r.label else "[red]error[/red]", *probs)
     console.print(table)
     if len(shown) < len(rows):
         console.print(f"... {len(rows) - len(shown)} more rows (table_rows={limit})")
+    for r in shown:  # the reasons under the table, where they have the whole width
+        if r.error:
+            console.print(f"[red]error[/red] {r.error}", soft_wrap=True, highlight=False)
     failed = sum(1 for r in rows if r.error)
     console.print(f"{len(rows) - failed} classified, {failed} not readable")
 

@@ -22,11 +22,17 @@ def run(cfg: DictConfig) -> Path:
     if classes is not None and not OmegaConf.is_list(classes):
         raise CheckpointError(f"classes: expected a list such as classes=[ceiling,none], got {classes!r}")
     activation = cfg.get("recurrent_activation")
-    import_keras(
+    ckpt = import_keras(
         src,
         out,
         class_names=[str(c) for c in classes] if classes is not None else None,
         recurrent_activation=str(activation) if activation is not None else None,
+    )
+    hp = ckpt["hyper_parameters"]
+    print(
+        f"wrote {out}: {hp['num_classes']} classes {hp['class_names']}, image_size {hp['image_size']}, "
+        f"lstm_size {hp['lstm_size']}, hidden_size {hp['hidden_size']}, "
+        f"recurrent_activation {hp['recurrent_activation']} (Keras {ckpt['plotlstm_import']['keras_version']})"
     )
     return out
 
@@ -34,8 +40,7 @@ def run(cfg: DictConfig) -> Path:
 @hydra.main(config_path="../conf", config_name="import_keras", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     with one_line_errors():
-        out = run(cfg)
-        print(f"wrote {out}")
+        run(cfg)
 
 
 if __name__ == "__main__":

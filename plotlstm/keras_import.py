@@ -290,6 +290,11 @@ def keras_to_plotlstm(
 
     from plotlstm.model import PlotLSTM
 
+    if recurrent_activation is not None and recurrent_activation not in RECURRENT_ACTIVATIONS:
+        raise CheckpointError(
+            f"recurrent_activation: unknown value {recurrent_activation!r} for {path}; "
+            f"use one of {list(RECURRENT_ACTIVATIONS)}"
+        )
     kf = read_keras_file(path)
     options = _check_config(kf) if kf.config_layers is not None else {"dropout": 0.5}
     if recurrent_activation is None:
@@ -300,10 +305,6 @@ def keras_to_plotlstm(
             )
         recurrent_activation = _plotlstm_activation(
             options["recurrent_activation"], kf.keras_version, kf.path
-        )
-    elif recurrent_activation not in RECURRENT_ACTIVATIONS:
-        raise CheckpointError(
-            f"recurrent_activation: unknown value {recurrent_activation!r}; use one of {list(RECURRENT_ACTIVATIONS)}"
         )
     (k1, r1, b1), (k2, r2, b2), (kd, bd), (kh, bh) = _arrange(kf, *_split_weights(kf))
     lstm_size, image_size, hidden_size = r1.shape[0], k1.shape[0] // 3, kd.shape[1]
@@ -360,17 +361,9 @@ def keras_to_plotlstm(
     }
 
 
-def import_keras(
-    src: str | Path,
-    out: str | Path,
-    class_names: Sequence[str] | None = None,
-    recurrent_activation: str | None = None,
-) -> Path:
-    """Convert the Keras ``.h5`` at ``src`` and write the checkpoint to ``out`` atomically; return ``out``."""
-    src, out = Path(src), Path(out)
-    if out.exists() and src.exists() and out.resolve() == src.resolve():
-        raise CheckpointError(f"out: {out} is the Keras file itself; choose another output path")
-    ckpt = keras_to_plotlstm(src, class_names, recurrent_activation)
+def write_checkpoint(ckpt: dict[str, Any], out: str | Path) -> Path:
+    """``torch.save`` ``ckpt`` to ``out`` atomically (a temporary file, then ``os.replace``); return ``out``."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
@@ -379,3 +372,18 @@ def import_keras(
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+def import_keras(
+    src: str | Path,
+    out: str | Path,
+    class_names: Sequence[str] | None = None,
+    recurrent_activation: str | None = None,
+) -> dict[str, Any]:
+    """Convert the Keras ``.h5`` at ``src``, write the checkpoint to ``out`` atomically and return it."""
+    src, out = Path(src), Path(out)
+    if out.exists() and src.exists() and out.resolve() == src.resolve():
+        raise CheckpointError(f"out: {out} is the Keras file itself; choose another output path")
+    ckpt = keras_to_plotlstm(src, class_names, recurrent_activation)
+    write_checkpoint(ckpt, out)
+    return ckpt

@@ -5,7 +5,7 @@ Run as a script (a subprocess, so that Keras's backend choice cannot leak into o
     python tests/keras_models.py OUT_DIR CASES_JSON
 
 Each case (a dict: name, image_size, lstm_size, hidden_size, classes, activation, formats, images) writes
-``OUT_DIR/<name>.<format>.h5`` for every format in ``formats``, and ``OUT_DIR/<name>.npz`` with the
+``OUT_DIR/<name>.<format>.h5`` for every format in ``formats`` (``softmax2``: a Dense(2, softmax) head), and ``OUT_DIR/<name>.npz`` with the
 images (B, S, S, 3), Keras's probabilities and the TimeDistributed(Dense) output at every step.
 ``OUT_DIR/params.json`` gets Keras's trainable parameter count of every case.
 
@@ -43,9 +43,10 @@ def hard_sigmoid_keras2(x: Any) -> Any:
 
 
 def build(
-    image_size: int, lstm_size: int, hidden_size: int, classes: int, activation: str
+    image_size: int, lstm_size: int, hidden_size: int, classes: int, activation: str, softmax2: bool = False
 ) -> keras.Sequential:
-    """The seed's Sequential model (its notebook, with Keras 3's spelling)."""
+    """The seed's Sequential model (its notebook, with Keras 3's spelling); ``softmax2``: Dense(2, softmax) head."""
+    head = 1 if classes == 2 and not softmax2 else classes
     gate = hard_sigmoid_keras2 if activation == "hard_sigmoid_keras2" else activation
     s = image_size
     return keras.Sequential(
@@ -58,9 +59,7 @@ def build(
             layers.Dropout(0.5),
             layers.TimeDistributed(layers.Dense(hidden_size)),
             layers.Flatten(),
-            layers.Dense(1, activation="sigmoid")
-            if classes == 2
-            else layers.Dense(classes, activation="softmax"),
+            layers.Dense(1, activation="sigmoid") if head == 1 else layers.Dense(head, activation="softmax"),
         ]
     )
 
@@ -219,7 +218,14 @@ def run_case(out: Path, case: dict[str, Any], params: dict[str, int]) -> None:
         model.save(out / f"{name}.keras3.h5")
         return
     s = case["image_size"]
-    model = build(s, case["lstm_size"], case["hidden_size"], case["classes"], case["activation"])
+    model = build(
+        s,
+        case["lstm_size"],
+        case["hidden_size"],
+        case["classes"],
+        case["activation"],
+        case.get("softmax2", False),
+    )
     randomize(model, rng)
     params[name] = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
     for fmt in case["formats"]:

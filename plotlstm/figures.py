@@ -1,6 +1,7 @@
 """Figures for evaluation: confusion matrix, training curves, and the gallery of misclassified plots.
 
-Every file is written atomically (a temporary file in the same folder, then a rename); matplotlib uses Agg.
+Every file is written atomically (a temporary file in the same folder, then a rename). Figures are drawn with
+matplotlib's object API (no pyplot), so importing this module leaves the user's backend alone.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from PIL import Image, ImageDraw
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from plotlstm.errors import DataError  # noqa: E402
-from plotlstm.transforms import open_rgb  # noqa: E402
+from plotlstm.errors import DataError
+from plotlstm.transforms import open_rgb
 
 HISTORY_COLUMNS = ("loss", "acc", "val_loss", "val_acc")
 
@@ -31,10 +28,7 @@ HISTORY_COLUMNS = ("loss", "acc", "val_loss", "val_acc")
 def _save_figure(fig: Figure, path: Path, dpi: int = 110) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     os.replace(tmp, path)
     return path
 
@@ -54,7 +48,8 @@ def confusion_matrix_figure(
     k = len(classes)
     counts = [[int(v) for v in row] for row in matrix]
     shares = [[v / max(1, sum(row)) for v in row] for row in counts]
-    fig, ax = plt.subplots(figsize=(1.3 * k + 2.2, 1.1 * k + 1.6))
+    fig = Figure(figsize=(1.3 * k + 2.2, 1.1 * k + 1.6))
+    ax = fig.subplots()
     im = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
@@ -135,7 +130,8 @@ def read_history(run: str | Path) -> dict[str, list[float]] | None:
 
 def training_curves_figure(history: dict[str, list[float]], path: str | Path, title: str = "") -> Path:
     """Loss and accuracy per epoch (training and validation), side by side; write a PNG."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8))
+    axes = fig.subplots(1, 2)
     epochs = history["epoch"]
     for ax, (name, train_key, val_key) in zip(
         axes, (("loss", "loss", "val_loss"), ("accuracy", "acc", "val_acc")), strict=True

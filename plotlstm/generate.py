@@ -43,6 +43,9 @@ GENERATOR_VERSION = 1
 SPLITS = ("train", "test")
 MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "seed", "file")
 CHUNK = 32
+# conf/ by absolute path: Hydra reads a relative config_path as a package path when this module is
+# imported (the console script, in-process callers) rather than run with -m
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 class GeneratorError(PlotLSTMError, ValueError):
@@ -377,7 +380,7 @@ def _draw(todo: list[_Task], seed: int, style: Any, workers: int, progress: bool
         bar.close()
 
 
-@hydra.main(config_path="../conf", config_name="generate", version_base="1.3")
+@hydra.main(config_path=CONF_DIR, config_name="generate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """``python -m plotlstm.generate [synth=PRESET] [synth.KEY=VALUE] [workers=N] [overwrite=true]``."""
     with one_line_errors():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from pathlib import Path
 
 import lightning as L
@@ -12,27 +13,30 @@ from plotlstm.model import PlotLSTM
 
 
 class EpochLog(L.Callback):
-    """One row per epoch with the seed's Keras ``CSVLogger`` columns: ``epoch;acc;loss;val_acc;val_loss``.
+    """One row per epoch with the seed's Keras ``CSVLogger`` columns, ``epoch;acc;loss;val_acc;val_loss``, and
+    ``elapsed_s``, the seconds since this fit started (for time-to-accuracy curves).
 
-    Appends (like the seed's ``append=True``), so a resumed run continues the same file; each write replaces the
+    ``filename`` defaults to ``epoch-log.csv`` in the trainer's ``default_root_dir``. Appends (like the seed's ``append=True``), so a resumed run continues the same file; each write replaces the
     file atomically.
     """
 
-    columns = ("epoch", "acc", "loss", "val_acc", "val_loss")
+    columns = ("epoch", "acc", "loss", "val_acc", "val_loss", "elapsed_s")
 
-    def __init__(self, filename: str | Path = "epoch-log.csv", separator: str = ";") -> None:
-        self.filename, self.separator = Path(filename), separator
+    def __init__(self, filename: str | Path | None = None, separator: str = ";") -> None:
+        self.filename, self.separator = (Path(filename) if filename else None), separator
+        self.start = time.perf_counter()
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: PlotLSTM) -> None:
+        self.start = time.perf_counter()
 
     def path(self, trainer: L.Trainer) -> Path:
-        return (
-            self.filename if self.filename.is_absolute() else Path(trainer.default_root_dir) / self.filename
-        )
+        return self.filename or Path(trainer.default_root_dir) / "epoch-log.csv"
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: PlotLSTM) -> None:
         if not trainer.is_global_zero:
             return
         m = trainer.callback_metrics
-        row = {"epoch": trainer.current_epoch}
+        row = {"epoch": trainer.current_epoch, "elapsed_s": f"{time.perf_counter() - self.start:.1f}"}
         for col, key in (
             ("acc", "train/acc"),
             ("loss", "train/loss"),

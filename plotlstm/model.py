@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import lightning as L
 import torch
@@ -12,6 +13,8 @@ from torchmetrics.classification import MulticlassAccuracy
 from plotlstm.errors import TrainingError
 from plotlstm.lstm import SeedLSTM
 from plotlstm.transforms import scale
+
+SCHEDULERS = ("none", "onecycle", "cosine")
 
 
 class PlotLSTM(L.LightningModule):
@@ -37,8 +40,11 @@ class PlotLSTM(L.LightningModule):
         keras_init: bool = True,
         recurrent_activation: str = "sigmoid",
         interpolation: str = "bilinear",
+        scheduler: str = "none",
     ) -> None:
         super().__init__()
+        if scheduler not in SCHEDULERS:
+            raise ValueError(f"model.scheduler: unknown value {scheduler!r}; use one of {list(SCHEDULERS)}")
         if num_classes < 2:
             raise ValueError(f"model.num_classes: need at least 2 classes, got {num_classes}")
         class_names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
@@ -58,7 +64,8 @@ class PlotLSTM(L.LightningModule):
                 "weight_decay": weight_decay,
                 "keras_init": keras_init,
                 "recurrent_activation": recurrent_activation,
-                "interpolation": interpolation,  # how images were resized in training: predict does the same
+                "interpolation": interpolation,
+                "scheduler": scheduler,  # how images were resized in training: predict does the same
             }
         )
         self.class_names = class_names
@@ -165,8 +172,20 @@ class PlotLSTM(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_class_acc("test")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> Any:
+        """Adam as the seed; ``scheduler``: ``none`` (the seed), ``onecycle`` or ``cosine`` over the whole fit."""
         hp = self.hparams
-        return torch.optim.Adam(
+        optimizer = torch.optim.Adam(
             self.parameters(), lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay
         )
+        scheduler = hp.get("scheduler", "none")
+        if scheduler == "none":
+            return optimizer
+        steps = max(1, int(self.trainer.estimated_stepping_batches))
+        if scheduler == "onecycle":
+            schedule = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=hp.lr, total_steps=steps, pct_start=0.15, cycle_momentum=False
+            )
+        else:
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from plotlstm.checkpoint import checkpoint_classes
+from plotlstm.config import CONF_DIR
 from plotlstm.errors import CheckpointError, one_line_errors
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return result
 
 
-@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
+@hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
     with one_line_errors():
         result = train(cfg)

@@ -208,7 +208,7 @@ def _worker_init() -> None:
 def _settings(
     classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int], seed: int, style: Any
 ) -> dict[str, Any]:
-    return {
+    settings = {
         "version": GENERATOR_VERSION,
         "classes": list(classes),
         "train_per_class": dict(train),
@@ -216,6 +216,7 @@ def _settings(
         "seed": seed,
         "style": style,
     }
+    return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -233,6 +233,14 @@ def test_command_bad_input_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_rerun_with_same_dict_style_is_accepted(tmp_path: Path) -> None:
+    kw = dict(SMALL, classes=("none",), train_per_class=1, test_per_class=1)
+    style = {"point_color": (0, 0, 200), "width": 320}
+    root = generate(tmp_path / "d", workers=1, style=style, **kw)
+    generate(root, workers=1, style=dict(style), **kw)
+    assert Image.open(root / "train/none/none_000000.png").size == (320, 480)
+
+
 def test_make_plot_matches_written_file(tmp_path: Path) -> None:
     root = generate(tmp_path / "m", workers=1, **dict(SMALL, style="varied"))
     written = np.asarray(Image.open(root / "train/ceiling/ceiling_000002.png"))

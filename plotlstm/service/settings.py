@@ -13,7 +13,7 @@ class ServiceSettings:
     """Batching and the limits on what one request may send."""
 
     max_batch_size: int = 32  # images per forward pass
-    max_wait_ms: float = 5.0  # how long the batcher waits for more images once it has one
+    max_wait_ms: float = 20.0  # how long the batcher waits for more images once it has one
     max_upload_mb: float = 20.0  # the whole request body
     max_files: int = 32  # images in one request
     max_pixels: int = 16_000_000  # width x height of one image, checked before decoding it

@@ -5,7 +5,8 @@
 Starts ``python -m plotlstm.serve`` in a subprocess on a free loopback port, then measures
 1. latency of one 480 px PNG per request from a single sequential client (p50, p99);
 2. throughput (images/s) with ``--concurrency`` clients sending one image per request, ``--requests`` in all;
-3. the library on the same images in the same run: ``classifier.predict(paths)`` at batch 32 (decode + model);
+3. the library on the same images in the same run, before and after the server's turn (the mean counts):
+   ``classifier.predict(paths)`` at batch 32 (decode, resize and model);
 and prints the figures and the ratio served / library. Without ``--ckpt`` an untrained full-size PlotLSTM
 (image size 256, the real model's cost) is saved to a temporary folder.
 """
@@ -159,6 +160,7 @@ def main() -> None:
     images = [(p.name, p.read_bytes()) for p in paths]
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = args.ckpt or make_checkpoint(Path(tmp), args.image_size)
+        library_before = library_throughput(ckpt, paths, args.requests, args.library_batch)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start_server(ckpt, port, args)
@@ -170,7 +172,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        library = library_throughput(ckpt, paths, args.requests, args.library_batch)
+        library_after = library_throughput(ckpt, paths, args.requests, args.library_batch)
+    library = (library_before + library_after) / 2  # before and after the server's turn: load drifts
 
     served = args.requests / seconds
     batch = (after["images"] - before["images"]) / max(1, after["batches"] - before["batches"])
@@ -185,7 +188,10 @@ def main() -> None:
         f"served, {args.concurrency} concurrent clients, {args.requests} images: {served:.1f} images/s "
         f"({failures} failures; mean batch {batch:.1f} images)"
     )
-    print(f"library, predict(paths) at batch {args.library_batch}: {library:.1f} images/s")
+    print(
+        f"library, predict(paths) at batch {args.library_batch}: {library:.1f} images/s "
+        f"(before the server {library_before:.1f}, after {library_after:.1f})"
+    )
     print(f"ratio served / library: {served / library:.2f}")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
 

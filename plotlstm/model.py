@@ -15,6 +15,7 @@ from plotlstm.lstm import SeedLSTM
 from plotlstm.transforms import scale
 
 SCHEDULERS = ("none", "onecycle", "cosine")
+NAN_CHECK_EVERY = 25
 
 
 class PlotLSTM(L.LightningModule):
@@ -75,6 +76,7 @@ class PlotLSTM(L.LightningModule):
         self.head = nn.Linear(image_size * hidden_size, 1 if num_classes == 2 else num_classes)
         if keras_init:
             self.reset_parameters_like_keras()
+        self._nonfinite: torch.Tensor | None = None
         self.metrics = nn.ModuleDict(
             {
                 f"{stage}_{kind}": MulticlassAccuracy(num_classes, average=average)
@@ -133,12 +135,13 @@ class PlotLSTM(L.LightningModule):
         logits = self(x)
         loss = self.loss(logits, y)
         preds = (logits > 0).long() if self.binary else logits.argmax(1)
-        acc, class_acc = self.metrics[f"{stage}_acc"], self.metrics[f"{stage}_class_acc"]
-        acc(preds, y)
-        class_acc.update(preds, y)
-        on_step = stage == "train"
-        self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=len(y))
-        self.log(f"{stage}/acc", acc, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=len(y))
+        acc = self.metrics[f"{stage}_acc"]
+        acc.update(preds, y)
+        self.metrics[f"{stage}_class_acc"].update(preds, y)
+        self.log(
+            f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=len(y)
+        )
+        self.log(f"{stage}/acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
         return loss
 
     def _log_class_acc(self, stage: str) -> None:
@@ -150,12 +153,20 @@ class PlotLSTM(L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._step(batch, "train")
-        if not torch.isfinite(loss):
-            raise TrainingError(
-                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "
-                "lower model.lr or use trainer.precision=32"
-            )
+        # Checked on the device and read back every NAN_CHECK_EVERY steps, so the GPU never waits for it.
+        bad = ~torch.isfinite(loss.detach())
+        self._nonfinite = bad if self._nonfinite is None else self._nonfinite | bad
+        if (batch_idx + 1) % NAN_CHECK_EVERY == 0:
+            self._check_finite()
         return loss
+
+    def _check_finite(self) -> None:
+        if self._nonfinite is not None and bool(self._nonfinite):
+            raise TrainingError(
+                f"the training loss became NaN or infinite at epoch {self.current_epoch}, by step "
+                f"{self.global_step}; lower model.lr or use trainer.precision=32-true"
+            )
+        self._nonfinite = None
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
@@ -164,6 +175,7 @@ class PlotLSTM(L.LightningModule):
         self._step(batch, "test")
 
     def on_train_epoch_end(self) -> None:
+        self._check_finite()
         self._log_class_acc("train")
 
     def on_validation_epoch_end(self) -> None:

@@ -150,5 +150,5 @@ def test_checkpoint_with_other_classes_is_refused(
 
 def test_nan_loss_is_a_clear_error(tiny_root: Path, train_cfg, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PlotLSTM, "loss", lambda self, logits, y: logits.sum() * float("nan"))
-    with pytest.raises(TrainingError, match=r"training loss became nan at epoch 0, step 0"):
+    with pytest.raises(TrainingError, match=r"training loss became NaN or infinite at epoch 0"):
         train(train_cfg(tiny_root, "trainer.max_epochs=1"))

@@ -83,14 +83,18 @@ class PlotClassifier:
 
     def prepare(self, item: ImageInput) -> torch.Tensor:
         """One input as a (3, S, S) tensor (uint8, or float in [0, 1]) ready for the model."""
-        size, interpolation = self.image_size, self.model.hparams.get("interpolation", "bilinear")
+        size, interpolation = self.image_size, self.model.hparams.get("interpolation", "nearest")
         if isinstance(item, (str, Path)):
             return image_to_uint8(open_rgb(item), size, interpolation)
         if isinstance(item, Image.Image):
             return image_to_uint8(item, size, interpolation)
         if isinstance(item, torch.Tensor):
-            if item.ndim == 3 and item.shape[0] in (1, 3, 4) and item.shape[1:] == (size, size):
-                return item[:3].expand(3, -1, -1) if item.shape[0] == 1 else item[:3]
+            if item.is_floating_point() and item.numel() and (item.min() < 0 or item.max() > 1):
+                raise DataError(
+                    f"tensor input: float values must lie in [0, 1], got {item.min()}..{item.max()}"
+                )
+            if item.ndim == 3 and item.shape[0] == 3 and item.shape[1:] == (size, size):
+                return item  # already model input
             item = item.permute(1, 2, 0).cpu().numpy() if item.ndim == 3 else item.cpu().numpy()
         if isinstance(item, np.ndarray):
             array = item

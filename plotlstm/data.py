@@ -41,7 +41,7 @@ class PlotFolder(ImageFolder):
     """ImageFolder that yields (uint8 (3, S, S) tensor, class index) and names the file it cannot read."""
 
     def __init__(
-        self, root: str | Path, image_size: int = IMAGE_SIZE, interpolation: str = "bilinear"
+        self, root: str | Path, image_size: int = IMAGE_SIZE, interpolation: str = "nearest"
     ) -> None:
         super().__init__(str(root), loader=open_rgb)
         self.image_size, self.interpolation = image_size, interpolation
@@ -85,7 +85,7 @@ class PlotDataModule(L.LightningDataModule):
         num_workers: int = 0,
         pin_memory: bool = False,
         image_size: int = IMAGE_SIZE,
-        interpolation: str = "bilinear",
+        interpolation: str = "nearest",
         val_fraction: float = 0.0,
         skip_unreadable: bool = False,
         seed: int = 0,

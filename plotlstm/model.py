@@ -40,7 +40,7 @@ class PlotLSTM(L.LightningModule):
         weight_decay: float = 0.0,
         keras_init: bool = True,
         recurrent_activation: str = "sigmoid",
-        interpolation: str = "bilinear",
+        interpolation: str = "nearest",
         scheduler: str = "none",
     ) -> None:
         super().__init__()
@@ -79,7 +79,7 @@ class PlotLSTM(L.LightningModule):
         self._nonfinite: torch.Tensor | None = None
         self.metrics = nn.ModuleDict(
             {
-                f"{stage}_{kind}": MulticlassAccuracy(num_classes, average=average)
+                f"{stage}_{kind}": MulticlassAccuracy(num_classes, average=average, validate_args=False)
                 for stage in ("train", "val", "test")
                 for kind, average in (("acc", "micro"), ("class_acc", "none"))
             }

@@ -46,7 +46,7 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def image_to_uint8(img: Image.Image, size: int = IMAGE_SIZE, interpolation: str = "bilinear") -> torch.Tensor:
+def image_to_uint8(img: Image.Image, size: int = IMAGE_SIZE, interpolation: str = "nearest") -> torch.Tensor:
     """A PIL image as a (3, size, size) uint8 tensor, resized like training does."""
     if interpolation not in INTERPOLATIONS:
         raise DataError(

@@ -1,10 +1,29 @@
-"""plotlstm: read a regression "Residuals vs Fitted" plot and say what is wrong with the data behind it."""
+"""plotlstm: read a regression "Residuals vs Fitted" plot and say what is wrong with the data behind it.
 
-from plotlstm.classifier import PlotClassifier, Prediction
-from plotlstm.data import PlotDataModule
-from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
-from plotlstm.model import PlotLSTM
+The main names load lazily, so ``import plotlstm.generate`` (and the generator's worker processes) do not pay
+for importing torch and Lightning.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "PlotClassifier": "plotlstm.classifier",
+    "Prediction": "plotlstm.classifier",
+    "PlotDataModule": "plotlstm.data",
+    "PlotLSTM": "plotlstm.model",
+    "PlotLSTMError": "plotlstm.errors",
+    "DataError": "plotlstm.errors",
+    "CheckpointError": "plotlstm.errors",
+    "generate": "plotlstm.generate",
+    "classification_report": "plotlstm.metrics",
+    "evaluate": "plotlstm.evaluate",
+    "import_keras": "plotlstm.keras_import",
+}
 __all__ = [
     "CheckpointError",
     "DataError",
@@ -13,5 +32,24 @@ __all__ = [
     "PlotLSTM",
     "PlotLSTMError",
     "Prediction",
+    "classification_report",
+    "evaluate",
+    "generate",
+    "import_keras",
 ]
-__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from plotlstm.classifier import PlotClassifier, Prediction
+    from plotlstm.data import PlotDataModule
+    from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
+    from plotlstm.evaluate import evaluate
+    from plotlstm.generate import generate
+    from plotlstm.keras_import import import_keras
+    from plotlstm.metrics import classification_report
+    from plotlstm.model import PlotLSTM
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'plotlstm' has no attribute {name!r}")

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from plotlstm.classifier import PlotClassifier
+from plotlstm.config import CONF_DIR
 from plotlstm.data import PlotFolder, check_split
 from plotlstm.errors import CheckpointError, DataError, PlotLSTMError, one_line_errors
 from plotlstm.figures import (
@@ -34,7 +35,6 @@ from plotlstm.predict import load_classifier
 log = logging.getLogger(__name__)
 # absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
 # config_path as a package path when the module is imported rather than run with -m)
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 @dataclass

@@ -19,12 +19,12 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
 from plotlstm.classifier import PlotClassifier
+from plotlstm.config import CONF_DIR
 from plotlstm.errors import CheckpointError, DataError, PlotLSTMError, one_line_errors
 
 OUTPUT_FORMATS = (".csv", ".json")
 # absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
 # config_path as a package path when the module is imported rather than run with -m)
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 @dataclass(frozen=True)

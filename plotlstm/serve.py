@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from pathlib import Path
 
 import hydra
 import torch
@@ -13,6 +12,7 @@ from fastapi import FastAPI
 from omegaconf import DictConfig
 
 from plotlstm.classifier import PlotClassifier
+from plotlstm.config import CONF_DIR
 from plotlstm.errors import CheckpointError, PlotLSTMError, one_line_errors
 from plotlstm.service import ServiceSettings, create_app
 from plotlstm.service.server import uvicorn_config
@@ -20,7 +20,6 @@ from plotlstm.service.server import uvicorn_config
 log = logging.getLogger(__name__)
 # conf/ by absolute path: the console script imports this module (a relative config_path would then be read
 # as a package path), and so do in-process callers
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 def check_listen(host: str, port: int) -> None:

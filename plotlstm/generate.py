@@ -38,8 +38,8 @@ from plotlstm.render import openblas_threads, render, save_png, tune_process
 from plotlstm.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
 from plotlstm.style import resolve_style, validate_style_option
 
-GENERATOR_VERSION = 1
-"""Bumped whenever the same settings would draw different images."""
+GENERATOR_VERSION = 2
+"""Bumped whenever the same settings would draw different images (2: statsmodels lowess, Pillow PNG)."""
 SPLITS = ("train", "test")
 MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "seed", "file")
 CHUNK = 32

@@ -5,13 +5,13 @@ Everything is drawn into a float RGB numpy canvas, without matplotlib:
 * points: a pre-rendered anti-aliased marker sprite (one per quarter-pixel phase) is stamped for
   all points at once with ``numpy.bincount``; overlapping marks composite like cairo's "over"
   (coverage ``1 - prod(1 - a_i)``, accumulated as a sum of logs);
-* the smoother: R's ``lowess`` (span 2/3, 3 robustness iterations, delta 1 % of the x range),
-  reimplemented with numpy (:func:`lowess`, same fit points and same result as R/statsmodels),
-  drawn as a 4x supersampled Pillow polyline;
+* the smoother: R's ``lowess`` (span 2/3, 3 robustness iterations, delta 1 % of the x range)
+  computed by statsmodels (:func:`lowess`), reduced to the corners of its piecewise-linear curve
+  and drawn as a 4x supersampled Pillow polyline;
 * horizontal/vertical lines (box, ticks, grid, zero line) with exact area coverage;
 * text with Pillow/FreeType (DejaVu Sans from matplotlib's data), cached per string and size;
 * the parts every plot of a style shares (box, title, axis labels) are drawn once and cached;
-* PNG: a minimal writer (zlib level 1, no row filter), 3-4x faster than Pillow's.
+* PNG: Pillow's encoder at zlib level 1 (:func:`save_png`).
 
 Geometry follows R's png device at 72 dpi: a text line is 1.2 x the font size (14.4 px),
 margins ``mar = c(5.1, 4.1, 4.1, 2.1)`` lines, axes extended 4 % (``xaxs = "r"``), residual
@@ -23,8 +23,6 @@ from __future__ import annotations
 import ctypes
 import math
 import os
-import struct
-import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -93,160 +91,41 @@ def tune_process() -> None:
 # --------------------------------------------------------------------------- lowess
 
 
-LOWESS_BINS = 1024
-"""Above this many points the lowess weights are evaluated per x bin (see :func:`lowess`)."""
+def lowess(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``lowess(x, y)`` by statsmodels: span 2/3, 3 iterations, delta 1 % of the x range.
 
-
-def lowess(
-    x: np.ndarray,
-    y: np.ndarray,
-    f: float = 2 / 3,
-    iters: int = 3,
-    delta: float | None = None,
-    bins: int | None = LOWESS_BINS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """R's ``lowess`` (clowess) smoother, vectorised; returns the fit points ``(xs, ys)``.
-
-    The smooth is linear between consecutive fit points (the same interpolation R applies to
-    the points it skips because of ``delta``), so the returned points draw the same curve as
-    R's ``lowess(x, y)``. ``delta`` defaults to R's ``0.01 * diff(range(x))``. The fit points,
-    neighbourhoods and robustness steps are R's; with more than ``bins`` points the tricube
-    weights are evaluated at the centre of ``bins`` equal x bins (the sums of x, x^2, y, xy stay
-    exact), which moves the curve by about 1e-4 residual SDs and is several times faster.
-    ``bins=None`` computes the weights exactly. :func:`lowess_full` returns R's full output.
+    Returns statsmodels' sorted output ``(xs, ys)`` (one row per point, ties included).
     """
-    xs, ys, fit_idx, yfit = _lowess(np.asarray(x, float), np.asarray(y, float), f, iters, delta, bins)
-    return xs[fit_idx], yfit
+    from statsmodels.nonparametric.smoothers_lowess import lowess as sm_lowess
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    delta = 0.01 * float(x.max() - x.min())
+    with np.errstate(divide="ignore", invalid="ignore"):  # statsmodels warns on all-tied windows
+        fit = sm_lowess(y, x, frac=2 / 3, it=3, delta=delta, return_sorted=True)
+    return fit[:, 0], fit[:, 1]
 
 
-def lowess_full(
-    x: np.ndarray,
-    y: np.ndarray,
-    f: float = 2 / 3,
-    iters: int = 3,
-    delta: float | None = None,
-    bins: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Like R's ``lowess``: sorted x and the smoothed value at each of them (exact by default)."""
-    xs, ys, fit_idx, yfit = _lowess(np.asarray(x, float), np.asarray(y, float), f, iters, delta, bins)
-    return xs, np.interp(xs, xs[fit_idx], yfit)
+def curve_vertices(xs: np.ndarray, ys: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of the polyline through sorted ``(xs, ys)``: ties and collinear points dropped.
 
-
-def _fit_points(xs: np.ndarray, delta: float) -> np.ndarray:
-    """Indices at which clowess fits locally (the others are interpolated or tied)."""
-    n = len(xs)
-    out = [0]
-    last = 0
-    while last < n - 1:
-        # skip ties of the last fit point (clowess copies their value)
-        last = int(np.searchsorted(xs, xs[last], side="right")) - 1
-        if last >= n - 1:
-            break
-        j = int(np.searchsorted(xs, xs[last] + delta, side="right"))  # first x > cut
-        i = max(last + 1, j - 1)
-        out.append(i)
-        last = i
-    return np.asarray(out, dtype=np.int64)
-
-
-def _tricube(xcol: np.ndarray, xf: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """clowess weights (m, len(xcol)): 1 within 0.001 h, tricube up to 0.999 h, 0 beyond."""
-    r = np.abs(xcol[None, :] - xf[:, None])
-    hh = h[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.where(hh > 0, r / np.where(hh > 0, hh, 1.0), np.where(r > 0, 2.0, 0.0))
-    w = 1.0 - u * u * u
-    w = w * w * w
-    w[r <= 0.001 * hh] = 1.0
-    w[r > 0.999 * hh] = 0.0
-    return w
-
-
-def _lowess(
-    x: np.ndarray, y: np.ndarray, f: float, iters: int, delta: float | None, bins: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    ys = y[order]
-    n = len(xs)
-    if n < 2:
-        return xs, ys, np.arange(n), ys.copy()
-    x_range = float(xs[-1] - xs[0])
-    if delta is None:
-        delta = 0.01 * x_range
-    ns = max(2, min(n, int(f * n + 1e-7)))
-    fit_idx = _fit_points(xs, delta)
-    xf = xs[fit_idx]
-    # window [nleft, nleft + ns): first l with x[l] + x[l + ns] >= 2 x_i (clowess's sliding rule)
-    if ns < n:
-        g = xs[: n - ns] + xs[ns:]
-        nleft = np.minimum(np.searchsorted(g, 2 * xf, side="left"), n - ns)
-    else:
-        nleft = np.zeros(len(fit_idx), dtype=np.int64)
-    h = np.maximum(xf - xs[nleft], xs[nleft + ns - 1] - xf)
-    # Points outside the window are always farther than 0.999 h (the window is the ns nearest),
-    # so weights computed over all points are exactly clowess's.
-    center = 0.5 * (xs[0] + xs[-1])
-    xc = xs - center
-    xfc = xf - center
-    feats = np.empty((n, 5))
-    feats[:, 0] = 1.0
-    feats[:, 1] = xc
-    feats[:, 2] = xc * xc
-    feats[:, 3] = ys
-    feats[:, 4] = xc * ys
-    binned = bins is not None and n > bins and x_range > 0
-    if binned:
-        assert bins is not None
-        width = x_range / bins
-        bin_of = np.minimum((xc - xc[0]) * (1.0 / width), bins - 1).astype(np.int64)
-        u = np.abs((xc[0] + (np.arange(bins) + 0.5) * width)[None, :] - xfc[:, None])
-        u *= np.where(h > 0, 1.0 / np.where(h > 0, h, 1.0), np.inf)[:, None]
-        np.minimum(u, 1.0, out=u)
-        w = u * u
-        w *= u
-        np.subtract(1.0, w, out=w)
-        u = w * w
-        w *= u
-
-        def sums_for(rw: np.ndarray | None) -> np.ndarray:
-            fw = feats if rw is None else feats * rw[:, None]
-            agg = np.stack([np.bincount(bin_of, fw[:, k], minlength=bins) for k in range(5)], axis=1)
-            return w @ agg
-
-    else:
-        w = _tricube(xc, xfc, h)
-
-        def sums_for(rw: np.ndarray | None) -> np.ndarray:
-            return w @ (feats if rw is None else feats * rw[:, None])
-
-    rw = None
-    yfit = ys[fit_idx].copy()
-    for it in range(iters + 1):
-        sums = sums_for(rw)
-        s0 = sums[:, 0]
-        ok = s0 > 0
-        s0s = np.where(ok, s0, 1.0)
-        a = sums[:, 1] / s0s
-        c = sums[:, 2] / s0s - a * a
-        t0 = sums[:, 3] / s0s
-        t1 = sums[:, 4] / s0s - a * t0
-        slope_ok = ok & (h > 0) & (np.sqrt(np.maximum(c, 0.0)) > 0.001 * x_range)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fit = np.where(slope_ok, t0 + (xfc - a) * t1 / np.where(slope_ok, c, 1.0), t0)
-        yfit = np.where(ok, fit, ys[fit_idx])
-        if it == iters:
-            break
-        ares = np.abs(ys - np.interp(xs, xf, yfit))
-        cmad = 6.0 * float(np.median(ares))
-        if cmad < 1e-7 * float(ares.mean()):
-            break
-        q = ares / cmad
-        rw = 1.0 - q * q
-        rw = rw * rw
-        rw[ares <= 0.001 * cmad] = 1.0
-        rw[ares > 0.999 * cmad] = 0.0
-    return xs, ys, fit_idx, yfit
+    With ``delta`` the lowess curve is linear between its (about 100) fit points, so the few
+    thousand rows statsmodels returns draw the same line as their corners. A point is dropped
+    when it lies within ``tol`` times the y range of the chord between its neighbours.
+    """
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[ok], ys[ok]
+    if len(xs) > 1:
+        first = np.concatenate(([True], xs[1:] != xs[:-1]))  # statsmodels gives ties one value
+        xs, ys = xs[first], ys[first]
+    if len(xs) <= 2:
+        return xs, ys
+    x0, x1, x2 = xs[:-2], xs[1:-1], xs[2:]
+    y0, y1, y2 = ys[:-2], ys[1:-1], ys[2:]
+    chord = y0 + (y2 - y0) * (x1 - x0) / (x2 - x0)
+    scale = max(float(ys.max() - ys.min()), 1e-300)
+    keep = np.concatenate(([True], np.abs(y1 - chord) > tol * scale, [True]))
+    return xs[keep], ys[keep]
 
 
 # --------------------------------------------------------------------------- axes
@@ -666,7 +545,7 @@ def render_array(fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STY
 
     clip = (left, top, right, bottom)
     if st.smoother and len(fitted) >= 2 and np.ptp(fitted) > 0:
-        sx, sy = lowess(fitted, residuals)
+        sx, sy = curve_vertices(*lowess(fitted, residuals))
         cv.polyline(tx(sx), ty(sy), st.smoother_linewidth, st.smoother_color, clip)
     if st.zero_line and uy0 <= 0 <= uy1:
         cv.hline(float(ty(0.0)), left, right, st.zero_linewidth, st.zero_line_color, st.zero_line_dash)
@@ -722,41 +601,8 @@ def render(fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE) ->
     return Image.fromarray(render_array(fitted, residuals, style), mode="RGB")
 
 
-def encode_png(rgb: np.ndarray, compress_level: int = 1) -> bytes:
-    """A standard 8-bit RGB PNG of an (h, w, 3) uint8 array: zlib ``compress_level``, no row filter.
-
-    Pillow's encoder tries every PNG row filter on every row (about 8 ms for 480 x 480 even at
-    compress_level 0); plots are mostly flat white, so unfiltered rows compress as well (smaller
-    files, in fact) for a third of the time. Pillow and every PNG reader load the result.
-    """
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    h, w = rgb.shape[:2]
-    raw = np.zeros((h, w * 3 + 1), dtype=np.uint8)
-    raw[:, 1:] = rgb.reshape(h, w * 3)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", header),
-            chunk(b"IDAT", zlib.compress(raw.tobytes(), compress_level)),
-            chunk(b"IEND", b""),
-        )
-    )
-
-
 def save_png(image: Image.Image | np.ndarray, path: Any, compress_level: int = 1) -> None:
-    """Write an RGB PNG (see :func:`encode_png`) to a path or a binary file object."""
-    if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
-    data = encode_png(image, compress_level)
-    if hasattr(path, "write"):
-        path.write(data)
-        return
-    with open(path, "wb") as fh:
-        fh.write(data)
+    """Write an RGB PNG with Pillow (zlib ``compress_level``) to a path or a binary file object."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    image.save(path, format="PNG", compress_level=compress_level)

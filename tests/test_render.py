@@ -1,4 +1,4 @@
-"""The renderer: R's lowess, pretty ticks, determinism, sizes and styles."""
+"""The renderer: the lowess curve, pretty ticks, determinism, sizes and styles, the PNG."""
 
 from __future__ import annotations
 
@@ -7,35 +7,31 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from statsmodels.nonparametric.smoothers_lowess import lowess as sm_lowess
 
 from plotlstm.generate import make_plot
-from plotlstm.render import encode_png, format_ticks, lowess, lowess_full, pretty, render_array
+from plotlstm.render import (
+    curve_vertices,
+    format_ticks,
+    lowess,
+    plot_limits,
+    pretty,
+    render_array,
+    save_png,
+)
 from plotlstm.simulate import CLASSES, simulate_plot
 from plotlstm.style import PRESETS, R_STYLE, Style, resolve_style, sample_style, validate_style_option
 
 
-@pytest.mark.parametrize("cls", CLASSES)
-def test_lowess_matches_statsmodels(cls: str) -> None:
-    s, _ = simulate_plot(4, cls, 2)
-    x, y = s.fitted, s.residuals
-    ref = sm_lowess(y, x, frac=2 / 3, it=3, delta=0.01 * np.ptp(x))
-    xs, exact = lowess_full(x, y)
-    np.testing.assert_array_equal(xs, ref[:, 0])
-    assert np.max(np.abs(exact - ref[:, 1])) < 1e-6 * np.std(y)
-    _, binned = lowess_full(x, y, bins=1024)
-    assert np.max(np.abs(binned - ref[:, 1])) < 2e-3 * np.std(y)
-    fx, fy = lowess(x, y)  # the fit points draw the same curve
-    np.testing.assert_allclose(np.interp(ref[:, 0], fx, fy), ref[:, 1], atol=2e-3 * np.std(y))
-
-
-def test_lowess_small_and_tied() -> None:
-    rng = np.random.default_rng(0)
-    x = np.round(rng.uniform(0, 10, 150), 0)  # many ties
-    y = np.sin(x) + rng.normal(0, 0.3, 150)
-    ref = sm_lowess(y, x, frac=2 / 3, it=3, delta=0.1)
-    _, ours = lowess_full(x, y, delta=0.1)
-    np.testing.assert_allclose(ours, ref[:, 1], atol=1e-8)
+def test_curve_vertices_keep_the_corners() -> None:
+    xs = np.array([0.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    ys = np.array([0.0, 1.0, 1.0, 2.0, 3.0, 1.0, -1.0])  # a tie, straight runs, one corner at 3
+    vx, vy = curve_vertices(xs, ys)
+    assert vx.tolist() == [0.0, 3.0, 5.0] and vy.tolist() == [0.0, 3.0, -1.0]
+    s, _ = simulate_plot(4, "biased", 2)
+    fx, fy = lowess(s.fitted, s.residuals)
+    vx, vy = curve_vertices(fx, fy)
+    assert 2 < len(vx) < 200 < len(fx)  # about 100 fit points (delta = 1 % of the range)
+    np.testing.assert_allclose(np.interp(fx, vx, vy), fy, atol=1e-6 * np.std(s.residuals))
 
 
 @pytest.mark.parametrize(
@@ -83,6 +79,24 @@ def test_r_image_size_mode_and_look() -> None:
     assert dark[40:55, 150:350].any() and dark[450:480, 200:300].any()  # title and x labels
 
 
+@pytest.mark.parametrize("cls", CLASSES)
+def test_smoother_is_drawn_along_the_statsmodels_curve(cls: str) -> None:
+    s, _ = simulate_plot(4, cls, 2)
+    st = R_STYLE.replace(zero_line=False)  # R draws the grey zero line over the smoother
+    a = render_array(s.fitted, s.residuals, st).astype(int)
+    red = (a[..., 0] - a[..., 1] > 60) & (a[..., 0] - a[..., 2] > 60)
+    ux0, ux1, uy0, uy1 = plot_limits(s.fitted, s.residuals)
+    left, top, right, bottom = 59.04, 59.04, 449.76, 406.56
+    fx, fy = lowess(s.fitted, s.residuals)
+    cols = np.linspace(fx[0], fx[-1], 40)[1:-1]
+    for xv, yv in zip(cols, np.interp(cols, fx, fy), strict=True):
+        col = int(left + (xv - ux0) / (ux1 - ux0) * (right - left))
+        row = bottom - (yv - uy0) / (uy1 - uy0) * (bottom - top)
+        assert red[int(row) - 1 : int(row) + 3, col].any(), (xv, yv)
+    plain = render_array(s.fitted, s.residuals, st.replace(smoother=False)).astype(int)
+    assert not ((plain[..., 0] - plain[..., 1] > 60) & (plain[..., 0] - plain[..., 2] > 60)).any()
+
+
 def test_points_are_open_circles() -> None:
     fitted = np.array([0.0, 10.0, 5.0])
     residuals = np.array([-1.0, 1.0, 0.0])
@@ -122,7 +136,11 @@ def test_bad_style() -> None:
         Style().replace(nope=1)
 
 
-def test_png_writer_round_trips() -> None:
+def test_png_round_trips(tmp_path) -> None:
     a = _plot("outlier")
-    img = Image.open(io.BytesIO(encode_png(a)))
-    assert img.mode == "RGB" and np.array_equal(np.asarray(img), a)
+    buf = io.BytesIO()
+    save_png(a, buf)
+    save_png(Image.fromarray(a), tmp_path / "p.png.tmp")  # the generator's temp name: format explicit
+    for src in (io.BytesIO(buf.getvalue()), tmp_path / "p.png.tmp"):
+        img = Image.open(src)
+        assert img.format == "PNG" and img.mode == "RGB" and np.array_equal(np.asarray(img), a)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from plotlstm.transforms import scale
 
 SCHEDULERS = ("none", "onecycle", "cosine")
 NAN_CHECK_EVERY = 25
+STAGES = ("train", "val", "test")
 
 
 class PlotLSTM(L.LightningModule):
@@ -77,11 +79,15 @@ class PlotLSTM(L.LightningModule):
         if keras_init:
             self.reset_parameters_like_keras()
         self._nonfinite: torch.Tensor | None = None
+        # Per-class accuracy for val and test only: on train its CUDA bincount would stall the GPU every step.
         self.metrics = nn.ModuleDict(
             {
-                f"{stage}_{kind}": MulticlassAccuracy(num_classes, average=average, validate_args=False)
-                for stage in ("train", "val", "test")
-                for kind, average in (("acc", "micro"), ("class_acc", "none"))
+                f"{stage}_acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False)
+                for stage in STAGES
+            }
+            | {
+                f"{stage}_class_acc": MulticlassAccuracy(num_classes, average="none", validate_args=False)
+                for stage in ("val", "test")
             }
         )
 
@@ -137,7 +143,8 @@ class PlotLSTM(L.LightningModule):
         preds = (logits > 0).long() if self.binary else logits.argmax(1)
         acc = self.metrics[f"{stage}_acc"]
         acc.update(preds, y)
-        self.metrics[f"{stage}_class_acc"].update(preds, y)
+        if stage != "train":
+            self.metrics[f"{stage}_class_acc"].update(preds, y)
         self.log(
             f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=len(y)
         )
@@ -176,7 +183,6 @@ class PlotLSTM(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self._check_finite()
-        self._log_class_acc("train")
 
     def on_validation_epoch_end(self) -> None:
         self._log_class_acc("val")
@@ -193,11 +199,19 @@ class PlotLSTM(L.LightningModule):
         scheduler = hp.get("scheduler", "none")
         if scheduler == "none":
             return optimizer
-        steps = max(1, int(self.trainer.estimated_stepping_batches))
-        if scheduler == "onecycle":
-            schedule = torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=hp.lr, total_steps=steps, pct_start=0.15, cycle_momentum=False
-            )
-        else:
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, self._lr_factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def _lr_factor(self, step: int) -> float:
+        """The lr multiplier at ``step``, read against the fit's current length, so a resumed run with more epochs
+        keeps a valid schedule. ``onecycle`` follows ``torch.optim.lr_scheduler.OneCycleLR`` (cosine up from lr/25
+        over 15% of the steps, then cosine down to lr/250,000), which cannot be resumed with another length."""
+        total = max(2, int(self.trainer.estimated_stepping_batches))
+        if self.hparams.scheduler == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0)))
+        start, peak, end, warm_end = 1 / 25, 1.0, 1 / 25 / 1e4, max(1.0, 0.15 * total - 1)
+        if step <= warm_end:
+            a, b, frac = start, peak, step / warm_end
+        else:
+            a, b, frac = peak, end, min((step - warm_end) / max(1.0, total - 1 - warm_end), 1.0)
+        return b + (a - b) / 2 * (math.cos(math.pi * frac) + 1)

@@ -98,3 +98,19 @@ def test_overfits_one_small_batch(classes: int) -> None:
     preds = (logits > 0).long() if classes == 2 else logits.argmax(1)
     assert loss.item() < 0.05
     assert torch.equal(preds, y)
+
+
+def test_onecycle_schedule_equals_torch_onecycle() -> None:
+    """The resumable one-cycle schedule gives torch's OneCycleLR learning rates step for step."""
+    model = PlotLSTM(num_classes=4, image_size=8, lstm_size=4, hidden_size=2, scheduler="onecycle", lr=2e-3)
+    object.__setattr__(model, "_trainer", type("T", (), {"estimated_stepping_batches": 190})())
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=2e-3)
+    reference = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=2e-3, total_steps=190, pct_start=0.15, cycle_momentum=False
+    )
+    for step in range(190):
+        assert abs(optimizer.param_groups[0]["lr"] - 2e-3 * model._lr_factor(step)) < 1e-12
+        optimizer.step()
+        reference.step()
+    with pytest.raises(ValueError, match="model.scheduler"):
+        PlotLSTM(num_classes=4, scheduler="steps")

@@ -42,7 +42,7 @@ def test_every_experiment_fast_dev_run(
         ["ceiling", "none"] if experiment == "seed_binary" else sorted(result["classes"])
     )
     assert 0.0 <= result["metrics"]["test/acc"] <= 1.0
-    assert cfg.model.lr == (1e-3 if experiment == "quickstart" else 1e-4)
+    assert cfg.model.lr == (2e-3 if experiment == "quickstart" else 1e-4)
 
 
 def test_cli_end_to_end_writes_checkpoint_logs_and_metrics(tiny_root: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from plotlstm.atomic import atomic_path, write_json
 from plotlstm.transforms import image_to_uint8, open_rgb
 
 log = logging.getLogger(__name__)
@@ -59,28 +60,23 @@ def build_cache(
     if meta.is_file() and store.is_file() and store.stat().st_size == int(np.prod(shape)):
         return store
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = store.with_suffix(".u8.tmp")
-    np.memmap(tmp, dtype=np.uint8, mode="w+", shape=shape).flush()
     paths = [p for p, _ in samples]
     chunks = [(start, paths[start : start + CHUNK]) for start in range(0, len(paths), CHUNK)]
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(paths), desc=f"caching {cache_dir.name}", unit="img", disable=not progress)
-    if workers == 1 or len(chunks) == 1:
-        for start, part in chunks:
-            bar.update(_fill(str(tmp), shape, start, part, image_size, interpolation))
-    else:
-        with ProcessPoolExecutor(min(workers, len(chunks))) as pool:
-            futures = [
-                pool.submit(_fill, str(tmp), shape, s, p, image_size, interpolation) for s, p in chunks
-            ]
-            for future in futures:
-                bar.update(future.result())
+    with atomic_path(store) as tmp:
+        np.memmap(tmp, dtype=np.uint8, mode="w+", shape=shape).flush()
+        fill = [(str(tmp), shape, start, part, image_size, interpolation) for start, part in chunks]
+        if workers == 1 or len(chunks) == 1:
+            for args in fill:
+                bar.update(_fill(*args))
+        else:
+            with ProcessPoolExecutor(min(workers, len(chunks))) as pool:
+                for done in pool.map(_fill, *zip(*fill, strict=True)):
+                    bar.update(done)
     bar.close()
-    os.replace(tmp, store)
     targets = [t for _, t in samples]
-    meta_tmp = meta.with_suffix(".json.tmp")
-    meta_tmp.write_text(json.dumps({"shape": shape, "interpolation": interpolation, "targets": targets}))
-    os.replace(meta_tmp, meta)
+    write_json(meta, {"shape": shape, "interpolation": interpolation, "targets": targets})
     for old in cache_dir.glob("*.json"):  # a changed data set leaves its old store behind: drop it
         if old != meta:
             old.unlink(missing_ok=True)

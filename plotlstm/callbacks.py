@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 
 import lightning as L
 
+from plotlstm.atomic import atomic_path
 from plotlstm.model import PlotLSTM
 
 
@@ -48,9 +48,7 @@ class EpochLog(L.Callback):
         rows = list(csv.DictReader(path.open(), delimiter=self.separator)) if path.exists() else []
         rows = [r for r in rows if int(r["epoch"]) != row["epoch"]] + [row]
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", newline="") as f:
+        with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, self.columns, delimiter=self.separator)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, path)

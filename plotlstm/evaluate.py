@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from rich.table import Table
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from plotlstm.atomic import atomic_path, write_json
 from plotlstm.classifier import PlotClassifier
 from plotlstm.config import CONF_DIR
 from plotlstm.data import PlotFolder, check_split
@@ -29,8 +29,7 @@ from plotlstm.figures import (
     run_folder,
     training_curves_figure,
 )
-from plotlstm.metrics import classification_report, write_json
-from plotlstm.predict import load_classifier
+from plotlstm.metrics import classification_report
 
 log = logging.getLogger(__name__)
 # absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
@@ -110,14 +109,12 @@ def predict_folder(
 
 def write_predictions_csv(path: Path, preds: FolderPredictions, classes: list[str]) -> Path:
     """One row per image: path, true class, predicted class, probability of each class (atomic)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "true", "predicted", *(f"p_{c}" for c in classes)])
         for p, t, row in zip(preds.paths, preds.targets.tolist(), preds.probs.tolist(), strict=True):
             best = max(range(len(row)), key=row.__getitem__)
             writer.writerow([p, classes[t], classes[best], *(repr(v) for v in row)])
-    os.replace(tmp, path)
     return path
 
 
@@ -141,7 +138,7 @@ def evaluate(
     ``misclassified.html`` with thumbnails in ``misclassified/``, and the contact sheet ``misclassified.png``.
     Everything is checked and computed before the first file is written.
     """
-    classifier = load_classifier(ckpt_path, device, batch_size)
+    classifier = PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
     folder = data_folder(data_root, split)
     dataset = load_folder(classifier, folder, skip_unreadable)
     preds = predict_folder(classifier, dataset, batch_size, num_workers, progress)

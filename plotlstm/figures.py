@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import html
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageDraw
 
+from plotlstm.atomic import atomic_path, write_text
 from plotlstm.errors import DataError
 from plotlstm.transforms import open_rgb
 
@@ -27,17 +27,15 @@ HISTORY_COLUMNS = ("loss", "acc", "val_loss", "val_acc")
 
 def _save_figure(fig: Figure, path: Path, dpi: int = 110) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
     return path
 
 
 def _save_image(img: Image.Image, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        img.save(tmp, format="PNG")
     return path
 
 
@@ -247,8 +245,6 @@ Caption: predicted class (its probability), true class, source file.</p>
 </main></body></html>
 """
     page_path = out_dir / "misclassified.html"
-    tmp = page_path.with_name(f".{page_path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, page_path)
+    write_text(page_path, page)
     sheet = contact_sheet(items, out_dir / "misclassified.png", thumb_size=min(thumb_size, 128))
     return {"html": page_path, "contact_sheet": sheet, "thumbnails": thumbs_dir}

@@ -33,6 +33,8 @@ import numpy as np
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
+from plotlstm.atomic import atomic_path, write_json, write_text
+from plotlstm.config import CONF_DIR
 from plotlstm.errors import PlotLSTMError, one_line_errors
 from plotlstm.render import openblas_threads, render, save_png, tune_process
 from plotlstm.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
@@ -45,7 +47,6 @@ MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "seed
 CHUNK = 32
 # conf/ by absolute path: Hydra reads a relative config_path as a package path when this module is
 # imported (the console script, in-process callers) rather than run with -m
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 
 
 class GeneratorError(PlotLSTMError, ValueError):
@@ -182,14 +183,8 @@ def _write_plot(seed: int, style: Any, task: _Task) -> None:
     if path.exists():
         return
     image = make_plot(seed, task.cls, task.id, style)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    with atomic_path(path) as tmp:
         save_png(image, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _run_chunk(seed: int, style: Any, tasks: Sequence[_Task]) -> int:
@@ -217,17 +212,6 @@ def _settings(
         "style": style,
     }
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _check_settings(root: Path, settings: dict[str, Any], overwrite: bool) -> None:
@@ -269,7 +253,7 @@ def _manifest(root: Path, tasks: Sequence[_Task], seed: int) -> None:
     for t in tasks:
         n, k, m = plot_shape(seed, t.cls, t.id)
         writer.writerow([t.cls, t.split, t.id, n, k, m, seed, Path(t.path).relative_to(root).as_posix()])
-    _write_atomic(root / "manifest.csv", buf.getvalue())
+    write_text(root / "manifest.csv", buf.getvalue())
 
 
 # --------------------------------------------------------------------------- public API
@@ -315,7 +299,7 @@ def generate(
     try:
         if overwrite and (root / "generator.json").exists():
             _clear(root)
-        _write_atomic(root / "generator.json", json.dumps(settings, indent=2) + "\n")
+        write_json(root / "generator.json", settings)
         tasks = _plan(root, classes_t, train, test)
         for folder in {Path(t.path).parent for t in tasks}:
             folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,6 @@ See ``docs/keras-parity.md``.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from plotlstm.atomic import atomic_path
 from plotlstm.errors import CheckpointError
 from plotlstm.lstm import RECURRENT_ACTIVATIONS
 
@@ -365,12 +365,8 @@ def write_checkpoint(ckpt: dict[str, Any], out: str | Path) -> Path:
     """``torch.save`` ``ckpt`` to ``out`` atomically (a temporary file, then ``os.replace``); return ``out``."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(out) as tmp:
         torch.save(ckpt, tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

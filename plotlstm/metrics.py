@@ -6,12 +6,9 @@ and four-class models go through the same code.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -99,12 +96,3 @@ def classification_report(
         "macro": macro,
         "confusion_matrix": cm.tolist(),
     }
-
-
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
-    return path

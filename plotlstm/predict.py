@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +17,10 @@ from rich.table import Table
 from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
+from plotlstm.atomic import atomic_path, write_json
 from plotlstm.classifier import PlotClassifier
 from plotlstm.config import CONF_DIR
-from plotlstm.errors import CheckpointError, DataError, PlotLSTMError, one_line_errors
+from plotlstm.errors import DataError, PlotLSTMError, one_line_errors
 
 OUTPUT_FORMATS = (".csv", ".json")
 # absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
@@ -35,18 +35,6 @@ class PredictionRow:
     label: str = ""
     probabilities: dict[str, float] = field(default_factory=dict)
     error: str = ""
-
-
-def load_classifier(ckpt_path: str | Path, device: str = "auto", batch_size: int = 64) -> PlotClassifier:
-    """:meth:`PlotClassifier.from_checkpoint`, with any failure to read the file told as a :class:`CheckpointError`."""
-    try:
-        return PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
-    except PlotLSTMError:
-        raise
-    except Exception as err:  # torch.load's weights-only unpickler raises assorted errors on foreign files
-        raise CheckpointError(
-            f"ckpt_path: {ckpt_path} is not a readable checkpoint ({type(err).__name__}: {_one_line(err)})"
-        ) from None
 
 
 def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -122,7 +110,6 @@ def write_rows(rows: Sequence[PredictionRow], classes: Sequence[str], path: str 
     if path.suffix.lower() not in OUTPUT_FORMATS:
         raise PlotLSTMError(f"output: {path} must end in .csv or .json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     if path.suffix.lower() == ".json":
         data = {
             "classes": list(classes),
@@ -131,13 +118,11 @@ def write_rows(rows: Sequence[PredictionRow], classes: Sequence[str], path: str 
                 for r in rows
             ],
         }
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-    else:
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, ["path", "class", *(f"p_{c}" for c in classes), "error"])
-            writer.writeheader()
-            writer.writerows(row_dict(r, classes) for r in rows)
-    os.replace(tmp, path)
+        return write_json(path, data)
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, ["path", "class", *(f"p_{c}" for c in classes), "error"])
+        writer.writeheader()
+        writer.writerows(row_dict(r, classes) for r in rows)
     return path
 
 
@@ -195,7 +180,9 @@ def main(cfg: DictConfig) -> None:
         output = cfg.get("output")
         if output and Path(output).suffix.lower() not in OUTPUT_FORMATS:
             raise PlotLSTMError(f"output: {output} must end in .csv or .json")
-        classifier = load_classifier(cfg.ckpt_path, cfg.device, cfg.batch_size)
+        classifier = PlotClassifier.from_checkpoint(
+            cfg.ckpt_path, device=cfg.device, batch_size=cfg.batch_size
+        )
         paths = expand_inputs(inputs)
         rows = predict_files(classifier, paths, progress=cfg.progress and len(paths) > 1)
         console = Console()

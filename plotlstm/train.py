@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from plotlstm.atomic import write_json
 from plotlstm.checkpoint import checkpoint_classes
 from plotlstm.config import CONF_DIR
 from plotlstm.errors import CheckpointError, one_line_errors
@@ -32,12 +31,6 @@ def ensure_data(cfg: DictConfig) -> None:
 
         log.info("generating the synth data set into %s", root)
         generate(**cfg.synth, workers=cfg.get("workers", 0), progress=True)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:

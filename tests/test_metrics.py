@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from plotlstm.metrics import classification_report, log_loss, write_json
+from plotlstm.atomic import write_json
+from plotlstm.metrics import classification_report, log_loss
 
 CLASSES = ["a", "b", "c"]
 # 6 plots, 2 per class; predictions (arg-max): a, b, b, b, c, a -> plots 1 (a as b) and 5 (c as a) are wrong

@@ -72,6 +72,8 @@ def lightning_run(args: argparse.Namespace, cache: str) -> float:
     )
     classes = dm.check()
     model = PlotLSTM(len(classes), class_names=classes)
+    if args.compile:
+        model = torch.compile(model)
     clock = Clock(args.warmup)
     trainer = L.Trainer(
         max_steps=args.warmup + args.steps,
@@ -99,6 +101,7 @@ def main() -> None:
     parser.add_argument("--precision", default="32-true")
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
     parser.add_argument("--skip-uncached", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model in (b) and (c)")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     num_classes = len(PlotDataModule(args.root).check())

@@ -8,6 +8,7 @@ from typing import Any
 
 import hydra
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -45,6 +46,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             f"but {cfg.data.root} has {classes}"
         )
     model = instantiate(cfg.model, num_classes=len(classes), class_names=classes)
+    if cfg.get("compile"):
+        model = torch.compile(model)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

@@ -46,7 +46,7 @@ def test_every_experiment_fast_dev_run(
         ["ceiling", "none"] if experiment == "seed_binary" else sorted(result["classes"])
     )
     assert 0.0 <= result["metrics"]["test/acc"] <= 1.0
-    assert cfg.model.lr == {"quickstart": 2e-3, "seed_four_class_fast": 1e-3}.get(experiment, 1e-4)
+    assert cfg.model.lr == {"quickstart": 1.5e-3, "seed_four_class_fast": 1e-3}.get(experiment, 1e-4)
 
 
 def test_cli_end_to_end_writes_checkpoint_logs_and_metrics(tiny_root: Path, tmp_path: Path) -> None:

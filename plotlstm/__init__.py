@@ -1,7 +1,8 @@
 """plotlstm: read a regression "Residuals vs Fitted" plot and say what is wrong with the data behind it.
 
 The main names load lazily, so ``import plotlstm.generate`` (and the generator's worker processes) do not pay
-for importing torch and Lightning.
+for importing torch and Lightning. The commands' library calls live in their modules, named like them:
+``plotlstm.generate.generate``, ``plotlstm.evaluate.evaluate``, ``plotlstm.keras_import.import_keras``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,7 @@ _EXPORTS = {
     "PlotLSTMError": "plotlstm.errors",
     "DataError": "plotlstm.errors",
     "CheckpointError": "plotlstm.errors",
-    "generate": "plotlstm.generate",
     "classification_report": "plotlstm.metrics",
-    "evaluate": "plotlstm.evaluate",
-    "import_keras": "plotlstm.keras_import",
 }
 __all__ = [
     "CheckpointError",
@@ -33,18 +31,12 @@ __all__ = [
     "PlotLSTMError",
     "Prediction",
     "classification_report",
-    "evaluate",
-    "generate",
-    "import_keras",
 ]
 
 if TYPE_CHECKING:
     from plotlstm.classifier import PlotClassifier, Prediction
     from plotlstm.data import PlotDataModule
     from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
-    from plotlstm.evaluate import evaluate
-    from plotlstm.generate import generate
-    from plotlstm.keras_import import import_keras
     from plotlstm.metrics import classification_report
     from plotlstm.model import PlotLSTM
 

@@ -55,7 +55,9 @@ def image_to_uint8(img: Image.Image, size: int = IMAGE_SIZE, interpolation: str 
     img = to_rgb(img)
     if img.size != (size, size):
         mode = INTERPOLATIONS[interpolation]
-        img = F.resize(img, [size, size], interpolation=mode, antialias=mode != InterpolationMode.NEAREST)
+        img = F.resize(
+            img, [size, size], interpolation=mode, antialias=True
+        )  # PIL: box-filtered unless nearest
     return F.pil_to_tensor(img)
 
 

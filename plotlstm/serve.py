@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 
 import hydra
@@ -35,13 +36,22 @@ def check_listen(host: str, port: int) -> None:
         raise PlotLSTMError(f"host/port: cannot listen on {host}:{port} ({err.strerror or err})") from None
 
 
+def torch_threads(option: int | str | None) -> int:
+    """``auto``: one model thread on a machine of 2 cores or fewer (measured faster there: the decode threads and
+    the event loop need the other core), else torch's default; a number is taken as given."""
+    if option in (None, "auto"):
+        return 1 if (os.cpu_count() or 1) <= 2 else torch.get_num_threads()
+    if int(option) < 1:
+        raise PlotLSTMError(f"torch_threads: must be a positive number or auto, got {option!r}")
+    return int(option)
+
+
 def build_app(cfg: DictConfig) -> FastAPI:
     """Load the checkpoint once (weights only) and wrap it in the service."""
     if not cfg.get("ckpt_path"):
         raise CheckpointError("ckpt_path: give a checkpoint file or a training run's folder (ckpt_path=...)")
     settings = ServiceSettings.from_mapping(cfg)
-    if cfg.get("torch_threads"):
-        torch.set_num_threads(int(cfg.torch_threads))
+    torch.set_num_threads(torch_threads(cfg.get("torch_threads", "auto")))
     try:
         classifier = PlotClassifier.from_checkpoint(
             cfg.ckpt_path, device=cfg.get("device", "auto"), batch_size=settings.max_batch_size

@@ -354,7 +354,8 @@ def test_32_concurrent_clients_on_loopback(small: PlotClassifier, plots: list[Pa
 
 
 def test_config_builds_app(small_ckpt: Path, plots: list[Path]) -> None:
-    cfg = compose_serve(f"ckpt_path={small_ckpt}", "max_files=2", "device=cpu")
+    threads = torch.get_num_threads()  # build_app sets torch's threads: keep this process's as they are
+    cfg = compose_serve(f"ckpt_path={small_ckpt}", "max_files=2", "device=cpu", f"torch_threads={threads}")
     assert cfg.host == "127.0.0.1"
     for key in ("port", "max_batch_size", "max_wait_ms", "max_upload_mb", "max_pixels", "device"):
         assert key in cfg
@@ -363,6 +364,19 @@ def test_config_builds_app(small_ckpt: Path, plots: list[Path]) -> None:
     with TestClient(app) as client:
         answer = client.post("/v1/classify", files=files_of(*((p.name, p.read_bytes()) for p in plots[:3])))
         assert_error(answer, 413, "max_files")
+
+
+def test_torch_threads_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    from plotlstm.errors import PlotLSTMError
+    from plotlstm.serve import torch_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert torch_threads("auto") == 1 and torch_threads(None) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert torch_threads("auto") == torch.get_num_threads()
+    assert torch_threads(3) == 3
+    with pytest.raises(PlotLSTMError, match="torch_threads"):
+        torch_threads(0)
 
 
 def compose_serve(*overrides: str):

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from threadpoolctl import threadpool_limits
 
 from plotlstm.style import R_STYLE, Style
 
@@ -42,43 +43,13 @@ SUPERSAMPLE = 4
 # --------------------------------------------------------------------------- process tuning
 
 
-def openblas_threads(n: int | None) -> int | None:
-    """Set the thread count of every loaded OpenBLAS (what threadpoolctl does); return the old one.
-
-    The renderer's small matrix products are several times slower with BLAS threads when other
-    processes share the cores. ``None`` only reads the count. Linux only; a no-op elsewhere.
-    """
-    old = None
-    try:
-        with open("/proc/self/maps") as fh:
-            libs = {ln.split()[-1] for ln in fh if "openblas" in ln.lower() and ".so" in ln}
-    except OSError:
-        return None
-    for path in sorted(libs):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"{name}_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{name}_set_num_threads{suffix}", None)
-                if get is None or put is None:
-                    continue
-                if old is None:
-                    old = int(get())
-                if n is not None:
-                    put(int(n))
-    return old
-
-
 def tune_process() -> None:
     """Settings for a process that only renders plots (generator workers, the benchmark).
 
     One BLAS thread, and glibc's malloc keeps large temporaries on its heap instead of fresh
     ``mmap``s, whose page faults otherwise cost as much as the drawing itself.
     """
-    openblas_threads(1)
+    threadpool_limits(1, user_api="blas")
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from plotlstm.atomic import atomic_path
 from plotlstm.errors import CheckpointError
 
 REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "lstm_size", "hidden_size")
@@ -63,3 +64,21 @@ def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
 def checkpoint_classes(path: str | Path) -> list[str]:
     """The class names a checkpoint was trained on."""
     return list(read_checkpoint(path)["hyper_parameters"]["class_names"])
+
+
+def save_checkpoint(model: torch.nn.Module, path: str | Path, **extra: Any) -> Path:
+    """Save a PlotLSTM the way Lightning lays out a checkpoint (``state_dict``, ``hyper_parameters``), atomically,
+    so that :func:`read_checkpoint`, ``PlotClassifier`` and training's ``ckpt_path`` take it."""
+    import lightning
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ckpt = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": dict(model.hparams),
+        "pytorch-lightning_version": lightning.__version__,
+        **extra,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+    return path

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import lightning
 import numpy as np
 import torch
 
+from plotlstm.checkpoint import save_checkpoint as save_plotlstm
 from plotlstm.model import PlotLSTM
 
 CLASSES = ["biased", "ceiling", "none", "outlier"]
@@ -58,12 +58,5 @@ def save_checkpoint(path: Path, image_size: int, seed: int = 0, classes: list[st
     torch.manual_seed(seed)
     classes = classes or CLASSES
     model = PlotLSTM(num_classes=len(classes), class_names=classes, image_size=image_size)
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "hyper_parameters": dict(model.hparams),
-            "pytorch-lightning_version": lightning.__version__,
-        },
-        path,
-    )
+    save_plotlstm(model, path)
     return path

@@ -11,13 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import lightning
 import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from plotlstm.checkpoint import save_checkpoint
 from plotlstm.classifier import PlotClassifier
 from plotlstm.errors import CheckpointError, DataError
 from plotlstm.evaluate import evaluate, main
@@ -48,14 +48,7 @@ def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: 
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
     m = PlotLSTM(len(classes), classes, image_size=image_size, lstm_size=8, hidden_size=4)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ckpt = {
-        "state_dict": m.state_dict(),
-        "hyper_parameters": dict(m.hparams),
-        "pytorch-lightning_version": lightning.__version__,
-    }
-    torch.save(ckpt, path)
-    return path
+    return save_checkpoint(m, path)
 
 
 def make_images(folder: Path, n: int, seed: int = 0, size: tuple[int, int] = (60, 40)) -> list[Path]:

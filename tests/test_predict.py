@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import lightning
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from plotlstm.checkpoint import save_checkpoint
 from plotlstm.classifier import PlotClassifier
 from plotlstm.model import PlotLSTM
 from plotlstm.predict import expand_inputs, main, predict_files, write_rows
@@ -27,13 +27,7 @@ def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: 
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
     m = PlotLSTM(len(classes), classes, image_size=image_size, lstm_size=8, hidden_size=4)
-    ckpt = {
-        "state_dict": m.state_dict(),
-        "hyper_parameters": dict(m.hparams),
-        "pytorch-lightning_version": lightning.__version__,
-    }
-    torch.save(ckpt, path)
-    return path
+    return save_checkpoint(m, path)
 
 
 @pytest.fixture

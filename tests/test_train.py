@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import torch
 from omegaconf import DictConfig
 
+from plotlstm.checkpoint import save_checkpoint
 from plotlstm.errors import CheckpointError, TrainingError
 from plotlstm.model import PlotLSTM
 from plotlstm.train import train
@@ -147,7 +147,7 @@ def test_checkpoint_with_other_classes_is_refused(
 ) -> None:
     model = PlotLSTM(num_classes=2, class_names=["ceiling", "none"])
     ckpt = tmp_path / "binary.ckpt"
-    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams)}, ckpt)
+    save_checkpoint(model, ckpt)
     with pytest.raises(CheckpointError, match=r"trained on classes \['ceiling', 'none'\]"):
         train(train_cfg(tiny_root, f"ckpt_path={ckpt}"))
 

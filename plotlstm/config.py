@@ -1,5 +1,13 @@
-"""Where the Hydra configs live: ``conf/`` beside the package (an editable install or a checkout)."""
+"""Where the Hydra configs live: ``conf/`` beside the package (a checkout or an editable install), else the
+copy a regular install puts under ``<prefix>/share/plotlstm/conf``."""
 
+import sys
 from pathlib import Path
 
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+
+def conf_dir() -> str:
+    beside = Path(__file__).resolve().parents[1] / "conf"
+    return str(beside if beside.is_dir() else Path(sys.prefix) / "share" / "plotlstm" / "conf")
+
+
+CONF_DIR = conf_dir()

@@ -13,9 +13,9 @@ start=$(date +%s)
 python3 -m plotlstm.generate synth=seed_four_class progress=false
 echo "generate seed_four_class (50,000 plots, $(nproc) cores): $(( $(date +%s) - start )) s" | tee -a "$OUT/gpu.txt"
 python3 benchmarks/train_throughput.py --root data/seed_four_class --batch-size 50 --steps 200 --workers 12 2>&1 \
-  | grep -E "^(device|\(a\)|\(b\)|\(c\))" | tee -a "$OUT/gpu.txt"
+  | grep -E "^(device|\(a\)|\(b\)|\(c\)|    at )" | tee -a "$OUT/gpu.txt"
 python3 benchmarks/train_throughput.py --root data/seed_four_class --batch-size 256 --precision bf16-mixed --steps 100 \
-  --workers 12 2>&1 | grep -E "^(device|\(a\)|\(b\)|\(c\))" | tee -a "$OUT/gpu.txt"
+  --workers 12 2>&1 | grep -E "^(device|\(a\)|\(b\)|\(c\)|    at )" | tee -a "$OUT/gpu.txt"
 for run in "fast" ${EXTRA_RUNS:-}; do
   case $run in
     fast) args=(experiment=seed_four_class_fast) ;;
@@ -23,7 +23,7 @@ for run in "fast" ${EXTRA_RUNS:-}; do
     seed) args=(experiment=seed_four_class) ;;
   esac
   start=$(date +%s)
-  python3 -m plotlstm.train "${args[@]}" "~callbacks.rich_progress_bar" hydra.run.dir="runs/$run" 2>&1 \
+  python3 -m plotlstm.train "${args[@]}" hydra.run.dir="runs/$run" 2>&1 \
     | grep -E "test accuracy|Epoch|stopped|error" | tail -5
   echo "$run: $(( $(date +%s) - start )) s for the whole command" | tee -a "$OUT/gpu.txt"
   cp "runs/$run/epoch-log.csv" "$OUT/$run-epoch-log.csv"

@@ -4,7 +4,10 @@
 
 (a) raw: the same model, a plain loop over tensors already on the device; (b) Lightning from the PNG data set with
 the decoded-tensor cache (``device`` on a GPU, ``disk`` on a CPU); (c) Lightning from the PNGs without the cache.
-All three in one run, at the same batch size; prints images/s and the ratios to (a).
+All three in one run, at the same batch size; prints images/s, ms a step and the ratios to (a). On a GPU, (b) also
+counts the host-device synchronisations in its timed steps (``torch.cuda.set_sync_debug_mode``), in a separate
+run after the timed one. ``--image-size 32`` on a CPU makes the model's work small, so the ratio shows the
+framework's own cost a step.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 
 import lightning as L
 import torch
@@ -26,11 +30,11 @@ def sync(device: torch.device) -> None:
 
 
 def raw_loop(
-    num_classes: int, batch: int, steps: int, warmup: int, precision: str, device: torch.device
+    num_classes: int, batch: int, steps: int, warmup: int, precision: str, device: torch.device, size: int
 ) -> float:
-    model = PlotLSTM(num_classes).to(device).train()
+    model = PlotLSTM(num_classes, image_size=size).to(device).train()
     opt = model.configure_optimizers()
-    x = torch.randint(0, 256, (batch, 3, 256, 256), dtype=torch.uint8, device=device)
+    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device)
     y = torch.randint(0, num_classes, (batch,), device=device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.startswith("bf16"))
     for step in range(warmup + steps):
@@ -47,10 +51,11 @@ def raw_loop(
 
 
 class Clock(L.Callback):
-    """Times the training steps after ``warmup``."""
+    """Times the training steps after ``warmup``; with ``count_syncs``, counts the CUDA syncs in them instead."""
 
-    def __init__(self, warmup: int) -> None:
-        self.warmup, self.start, self.images = warmup, 0.0, 0
+    def __init__(self, warmup: int, count_syncs: bool = False) -> None:
+        self.warmup, self.start, self.images, self.count_syncs = warmup, 0.0, 0, count_syncs
+        self.syncs: list[warnings.WarningMessage] = []
 
     def on_train_batch_start(
         self, trainer: L.Trainer, module: L.LightningModule, batch, batch_idx: int
@@ -58,23 +63,36 @@ class Clock(L.Callback):
         if trainer.global_step == self.warmup and not self.start:
             sync(module.device)
             self.start = time.perf_counter()
+            if self.count_syncs:
+                self._catch = warnings.catch_warnings(record=True)
+                self.syncs = self._catch.__enter__()
+                warnings.simplefilter("always")
+                torch.cuda.set_sync_debug_mode("warn")
         if self.start:
             self.images += len(batch[1])
 
     def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.count_syncs:
+            torch.cuda.set_sync_debug_mode("default")
+            self._catch.__exit__(None, None, None)
         sync(module.device)
         self.elapsed = time.perf_counter() - self.start
 
 
-def lightning_run(args: argparse.Namespace, cache: str) -> float:
+def lightning_run(args: argparse.Namespace, cache: str, count_syncs: bool = False) -> Clock:
     dm = PlotDataModule(
-        args.root, batch_size=args.batch_size, num_workers=args.workers, pin_memory=True, cache=cache
+        args.root,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        num_workers=args.workers,
+        pin_memory=True,
+        cache=cache,
     )
     classes = dm.check()
-    model = PlotLSTM(len(classes), class_names=classes)
+    model = PlotLSTM(len(classes), class_names=classes, image_size=args.image_size)
     if args.compile:
         model = torch.compile(model)
-    clock = Clock(args.warmup)
+    clock = Clock(args.warmup, count_syncs)
     trainer = L.Trainer(
         max_steps=args.warmup + args.steps,
         limit_val_batches=0,
@@ -87,7 +105,12 @@ def lightning_run(args: argparse.Namespace, cache: str) -> float:
         callbacks=[clock],
     )
     trainer.fit(model, datamodule=dm)
-    return clock.images / clock.elapsed
+    return clock
+
+
+def report(label: str, images_per_s: float, batch: int, raw: float | None = None) -> None:
+    ratio = f"  ratio to (a): {images_per_s / raw:.3f}" if raw else ""
+    print(f"{label:<46}{images_per_s:9.1f} images/s {1000 * batch / images_per_s:8.2f} ms/step{ratio}")
 
 
 def main() -> None:
@@ -99,6 +122,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--precision", default="32-true")
+    parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
     parser.add_argument("--skip-uncached", action="store_true")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model in (b) and (c)")
@@ -107,17 +131,23 @@ def main() -> None:
     num_classes = len(PlotDataModule(args.root).check())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU x{torch.get_num_threads()}"
     print(f"device: {name}, torch {torch.__version__}, batch {args.batch_size}, precision {args.precision}")
-    raw = raw_loop(num_classes, args.batch_size, args.steps, args.warmup, args.precision, device)
-    print(f"(a) raw PyTorch loop, tensors on the device: {raw:9.1f} images/s")
-    cached = lightning_run(args, "device" if device.type == "cuda" else "disk")
-    print(
-        f"(b) Lightning, PNG data set with the cache: {cached:9.1f} images/s  ratio to (a): {cached / raw:.3f}"
+    raw = raw_loop(
+        num_classes, args.batch_size, args.steps, args.warmup, args.precision, device, args.image_size
     )
+    report("(a) raw PyTorch loop, tensors on the device:", raw, args.batch_size)
+    cache = "device" if device.type == "cuda" else "disk"
+    cached = lightning_run(args, cache)
+    report(
+        "(b) Lightning, PNG data set with the cache:", cached.images / cached.elapsed, args.batch_size, raw
+    )
+    if device.type == "cuda":
+        syncs = lightning_run(args, cache, count_syncs=True).syncs
+        print(f"(b) host-device syncs in {args.steps} timed steps: {len(syncs)}")
+        for where in sorted({f"{w.filename}:{w.lineno}" for w in syncs}):
+            print(f"    at {where}")
     if not args.skip_uncached:
         plain = lightning_run(args, "none")
-        print(
-            f"(c) Lightning, PNG data set, no cache:      {plain:9.1f} images/s  ratio to (a): {plain / raw:.3f}"
-        )
+        report("(c) Lightning, PNG data set, no cache:", plain.images / plain.elapsed, args.batch_size, raw)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
+from lightning.pytorch.callbacks import RichProgressBar
 
 from plotlstm.atomic import atomic_path
 from plotlstm.model import PlotLSTM
@@ -52,3 +55,40 @@ class EpochLog(L.Callback):
             writer = csv.DictWriter(f, self.columns, delimiter=self.separator)
             writer.writeheader()
             writer.writerows(rows)
+
+
+class SparseRichProgressBar(RichProgressBar):
+    """Lightning's Rich progress bar, also showing ``step_metrics`` (logged each training step without
+    ``prog_bar``), read every ``read_every`` batches and at the end of each epoch.
+
+    Reading a value that lives on a GPU (``.item()``) makes the host wait for the GPU, which then idles while the next
+    step is launched. Lightning reads every ``prog_bar`` value after every batch, so PlotLSTM logs its step loss
+    without ``prog_bar`` and this bar reads it only now and then.
+    """
+
+    def __init__(
+        self, step_metrics: Sequence[str] = ("train/loss_step",), read_every: int = 10, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if read_every < 1:
+            raise ValueError(f"read_every: must be at least 1, got {read_every}")
+        self.step_metrics, self.read_every = list(step_metrics), read_every
+        self._values: dict[str, float] = {}
+        self._read = False
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        self._read = trainer.global_step % self.read_every == 0  # with the loggers' reads (log_every_n_steps)
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._read = True
+        super().on_train_epoch_end(trainer, pl_module)
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        if self._read:
+            metrics = trainer.callback_metrics
+            self._values = {k: metrics[k].item() for k in self.step_metrics if k in metrics}
+            self._read = False
+        return {**super().get_metrics(trainer, pl_module), **self._values}

@@ -16,7 +16,7 @@ from plotlstm.lstm import SeedLSTM
 from plotlstm.transforms import scale
 
 SCHEDULERS = ("none", "onecycle", "cosine")
-NAN_CHECK_EVERY = 25
+NAN_CHECK_EVERY = 25  # steps, when the trainer does not log (log_every_n_steps=0)
 STAGES = ("train", "val", "test")
 
 
@@ -145,8 +145,11 @@ class PlotLSTM(L.LightningModule):
         acc.update(preds, y)
         if stage != "train":
             self.metrics[f"{stage}_class_acc"].update(preds, y)
+        # Not prog_bar on training steps: Lightning turns prog_bar values into Python numbers after every batch,
+        # a GPU sync per step (Lightning issue 21232). SparseRichProgressBar shows train/loss_step every few steps.
+        training = stage == "train"
         self.log(
-            f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=True, batch_size=len(y)
+            f"{stage}/loss", loss, on_step=training, on_epoch=True, prog_bar=not training, batch_size=len(y)
         )
         self.log(f"{stage}/acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
         return loss
@@ -160,10 +163,11 @@ class PlotLSTM(L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._step(batch, "train")
-        # Checked on the device and read back every NAN_CHECK_EVERY steps, so the GPU never waits for it.
+        # Checked on the device and read back in the steps where the loggers read their values anyway (a GPU sync),
+        # so the GPU never waits for it alone.
         bad = ~torch.isfinite(loss.detach())
         self._nonfinite = bad if self._nonfinite is None else self._nonfinite | bad
-        if (batch_idx + 1) % NAN_CHECK_EVERY == 0:
+        if (self.global_step + 1) % (self.trainer.log_every_n_steps or NAN_CHECK_EVERY) == 0:
             self._check_finite()
         return loss
 

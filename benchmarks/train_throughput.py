@@ -124,6 +124,9 @@ def main() -> None:
     parser.add_argument("--precision", default="32-true")
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
+    parser.add_argument(
+        "--cache", choices=["disk", "device"], help="(b)'s cache; default: device on a GPU, else disk"
+    )
     parser.add_argument("--skip-uncached", action="store_true")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model in (b) and (c)")
     args = parser.parse_args()
@@ -135,7 +138,7 @@ def main() -> None:
         num_classes, args.batch_size, args.steps, args.warmup, args.precision, device, args.image_size
     )
     report("(a) raw PyTorch loop, tensors on the device:", raw, args.batch_size)
-    cache = "device" if device.type == "cuda" else "disk"
+    cache = args.cache or ("device" if device.type == "cuda" else "disk")
     cached = lightning_run(args, cache)
     report(
         "(b) Lightning, PNG data set with the cache:", cached.images / cached.elapsed, args.batch_size, raw

@@ -59,7 +59,7 @@ class EpochLog(L.Callback):
 
 class SparseRichProgressBar(RichProgressBar):
     """Lightning's Rich progress bar, also showing ``step_metrics`` (logged each training step without
-    ``prog_bar``), read every ``read_every`` batches and at the end of each epoch.
+    ``prog_bar``), read every ``read_every`` batches (0: never) and at the end of each epoch.
 
     Reading a value that lives on a GPU (``.item()``) makes the host wait for the GPU, which then idles while the next
     step is launched. Lightning reads every ``prog_bar`` value after every batch, so PlotLSTM logs its step loss
@@ -70,8 +70,8 @@ class SparseRichProgressBar(RichProgressBar):
         self, step_metrics: Sequence[str] = ("train/loss_step",), read_every: int = 10, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        if read_every < 1:
-            raise ValueError(f"read_every: must be at least 1, got {read_every}")
+        if read_every < 0:
+            raise ValueError(f"read_every: must be 0 (at epoch ends only) or more, got {read_every}")
         self.step_metrics, self.read_every = list(step_metrics), read_every
         self._values: dict[str, float] = {}
         self._read = False
@@ -79,7 +79,9 @@ class SparseRichProgressBar(RichProgressBar):
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        self._read = trainer.global_step % self.read_every == 0  # with the loggers' reads (log_every_n_steps)
+        self._read = (
+            self.read_every > 0 and trainer.global_step % self.read_every == 0
+        )  # with the loggers' reads (log_every_n_steps)
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -86,4 +86,4 @@ def test_progress_bar_shows_the_step_loss(tiny_root: Path) -> None:
         "train/loss_step" not in trainer.progress_bar_metrics
     )  # not prog_bar: Lightning would read it each step
     with pytest.raises(ValueError, match="read_every"):
-        SparseRichProgressBar(read_every=0)
+        SparseRichProgressBar(read_every=-1)

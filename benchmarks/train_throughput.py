@@ -51,11 +51,10 @@ def raw_loop(
 
 
 class Clock(L.Callback):
-    """Times the training steps after ``warmup``; with ``count_syncs``, counts the CUDA syncs in them instead."""
+    """Times the training steps after ``warmup``; with ``count_syncs``, makes each CUDA sync in them a warning."""
 
     def __init__(self, warmup: int, count_syncs: bool = False) -> None:
         self.warmup, self.start, self.images, self.count_syncs = warmup, 0.0, 0, count_syncs
-        self.syncs: list[warnings.WarningMessage] = []
 
     def on_train_batch_start(
         self, trainer: L.Trainer, module: L.LightningModule, batch, batch_idx: int
@@ -64,9 +63,6 @@ class Clock(L.Callback):
             sync(module.device)
             self.start = time.perf_counter()
             if self.count_syncs:
-                self._catch = warnings.catch_warnings(record=True)
-                self.syncs = self._catch.__enter__()
-                warnings.simplefilter("always")
                 torch.cuda.set_sync_debug_mode("warn")
         if self.start:
             self.images += len(batch[1])
@@ -74,12 +70,14 @@ class Clock(L.Callback):
     def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self.count_syncs:
             torch.cuda.set_sync_debug_mode("default")
-            self._catch.__exit__(None, None, None)
         sync(module.device)
         self.elapsed = time.perf_counter() - self.start
 
 
-def lightning_run(args: argparse.Namespace, cache: str, count_syncs: bool = False) -> Clock:
+def lightning_run(
+    args: argparse.Namespace, cache: str, count_syncs: bool = False
+) -> tuple[Clock, list[warnings.WarningMessage]]:
+    """Fits for ``warmup + steps`` steps; returns the clock and the CUDA sync warnings of the timed steps."""
     dm = PlotDataModule(
         args.root,
         batch_size=args.batch_size,
@@ -104,8 +102,10 @@ def lightning_run(args: argparse.Namespace, cache: str, count_syncs: bool = Fals
         precision=args.precision,
         callbacks=[clock],
     )
-    trainer.fit(model, datamodule=dm)
-    return clock
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(model, datamodule=dm)
+    return clock, [w for w in caught if "synchronizing" in str(w.message)]
 
 
 def report(label: str, images_per_s: float, batch: int, raw: float | None = None) -> None:
@@ -139,13 +139,13 @@ def main() -> None:
     )
     report("(a) raw PyTorch loop, tensors on the device:", raw, args.batch_size)
     cache = args.cache or ("device" if device.type == "cuda" else "disk")
-    cached = lightning_run(args, cache)
+    cached, _ = lightning_run(args, cache)
     report(
         "(b) Lightning, PNG data set with the cache:", cached.images / cached.elapsed, args.batch_size, raw
     )
     if device.type == "cuda":
         try:  # a diagnostic: its failure must not cost the figures above and below
-            syncs = lightning_run(args, cache, count_syncs=True).syncs
+            _, syncs = lightning_run(args, cache, count_syncs=True)
         except Exception as e:
             print(f"(b) host-device syncs: not counted ({type(e).__name__}: {e})")
         else:
@@ -153,7 +153,7 @@ def main() -> None:
             for where in sorted({f"{w.filename}:{w.lineno}" for w in syncs}):
                 print(f"    at {where}")
     if not args.skip_uncached:
-        plain = lightning_run(args, "none")
+        plain, _ = lightning_run(args, "none")
         report("(c) Lightning, PNG data set, no cache:", plain.images / plain.elapsed, args.batch_size, raw)
 
 

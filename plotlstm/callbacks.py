@@ -79,9 +79,8 @@ class SparseRichProgressBar(RichProgressBar):
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        self._read = (
-            self.read_every > 0 and trainer.global_step % self.read_every == 0
-        )  # with the loggers' reads (log_every_n_steps)
+        # global_step counts this step: the same steps as the loggers' when read_every is log_every_n_steps
+        self._read = self.read_every > 0 and trainer.global_step % self.read_every == 0
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -50,7 +50,7 @@ def binary_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def train_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     """Compose ``conf/train.yaml`` as the command would, with the run folder in ``tmp_path``."""
 
-    def make(root: Path, *overrides: str) -> DictConfig:
+    def make(root: Path, *overrides: str, progress_bar: bool = False) -> DictConfig:
         with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
             return compose(
                 config_name="train",
@@ -58,7 +58,7 @@ def train_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
                     f"data.root={root}",
                     f"synth.root={root}",
                     f"paths.output_dir={tmp_path / 'run'}",
-                    "~callbacks.rich_progress_bar",
+                    *([] if progress_bar else ["~callbacks.rich_progress_bar"]),
                     *overrides,
                 ],
             )

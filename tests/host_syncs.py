@@ -43,9 +43,8 @@ class HostReads(TorchDispatchMode):
     def __init__(self) -> None:
         super().__init__()
         self.reads: list[tuple[str, str]] = []
-        self.marks: list[
-            tuple[int | None, int | None, int]
-        ] = []  # (epoch, batch index, len(reads)) at step starts
+        # (epoch, batch index, len(reads)) at each step's start, and (None, None, ...) at the end
+        self.marks: list[tuple[int | None, int | None, int]] = []
 
     def __enter__(self) -> HostReads:
         HostReads.active = self

@@ -11,46 +11,39 @@ from pathlib import Path
 import lightning as L
 import pytest
 from host_syncs import HostReads
-from hydra import compose, initialize_config_dir
 
 from plotlstm.callbacks import SparseRichProgressBar
 from plotlstm.data import PlotDataModule
 from plotlstm.model import PlotLSTM
 from plotlstm.train import train
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 LOG_EVERY, EPOCHS, STEPS_PER_EPOCH = 5, 2, 16  # tiny_root: 16 training plots, batch 1
 
 
-def fit_recording(root: Path, out: Path, *overrides: str) -> HostReads:
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(
-            config_name="train",
-            overrides=[
-                "experiment=seed_four_class_fast",
-                "trainer=default",
-                "trainer.precision=32-true",
-                f"data.root={root}",
-                f"synth.root={root}",
-                f"paths.output_dir={out}",
-                "data.batch_size=1",
-                "data.image_size=32",
-                "data.cache=device",
-                f"trainer.max_epochs={EPOCHS}",
-                f"trainer.log_every_n_steps={LOG_EVERY}",
-                "callbacks.early_stopping.patience=10",
-                "test=false",
-                "+callbacks.step_marks._target_=host_syncs.StepMarks",
-                *overrides,
-            ],
-        )
+def fit_recording(train_cfg, root: Path, *overrides: str) -> HostReads:
+    cfg = train_cfg(
+        root,
+        "experiment=seed_four_class_fast",
+        "trainer=default",
+        "trainer.precision=32-true",
+        "data.batch_size=1",
+        "data.image_size=32",
+        "data.cache=device",
+        f"trainer.max_epochs={EPOCHS}",
+        f"trainer.log_every_n_steps={LOG_EVERY}",
+        "callbacks.early_stopping.patience=10",
+        "test=false",
+        "+callbacks.step_marks._target_=host_syncs.StepMarks",
+        *overrides,
+        progress_bar=True,
+    )
     with HostReads() as record:
         train(cfg)
     return record
 
 
-def test_training_steps_read_the_device_only_with_the_loggers(tiny_root: Path, tmp_path: Path) -> None:
-    record = fit_recording(tiny_root, tmp_path / "run")
+def test_training_steps_read_the_device_only_with_the_loggers(tiny_root: Path, train_cfg) -> None:
+    record = fit_recording(train_cfg, tiny_root)
     per_step = record.per_step()
     assert len(per_step) == EPOCHS * STEPS_PER_EPOCH
     expected = {
@@ -66,9 +59,9 @@ def test_training_steps_read_the_device_only_with_the_loggers(tiny_root: Path, t
     assert reading == expected
 
 
-def test_a_bar_reading_every_step_is_caught(tiny_root: Path, tmp_path: Path) -> None:
+def test_a_bar_reading_every_step_is_caught(tiny_root: Path, train_cfg) -> None:
     """The negative control: the same check fails when the progress bar reads the loss after every step."""
-    record = fit_recording(tiny_root, tmp_path / "run", "callbacks.rich_progress_bar.read_every=1")
+    record = fit_recording(train_cfg, tiny_root, "callbacks.rich_progress_bar.read_every=1")
     assert all(record.per_step().values())
 
 
@@ -82,8 +75,7 @@ def test_progress_bar_shows_the_step_loss(tiny_root: Path) -> None:
     trainer.fit(model, datamodule=dm)
     shown = bar.get_metrics(trainer, model)
     assert isinstance(shown["train/loss_step"], float)
-    assert (
-        "train/loss_step" not in trainer.progress_bar_metrics
-    )  # not prog_bar: Lightning would read it each step
+    # not prog_bar: Lightning would read it after each step
+    assert "train/loss_step" not in trainer.progress_bar_metrics
     with pytest.raises(ValueError, match="read_every"):
         SparseRichProgressBar(read_every=-1)

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from plotlstm.render import lowess, render, render_array, save_png, tune_process
-from plotlstm.simulate import CLASSES, simulate_plot
+from plotlstm.synth.render import lowess, render, render_array, save_png, tune_process
+from plotlstm.synth.simulate import CLASSES, simulate_plot
 
 
 def ours(fitted: np.ndarray, residuals: np.ndarray) -> bytes:

@@ -40,7 +40,7 @@ def make_checkpoint(folder: Path, image_size: int) -> Path:
     import lightning
     import torch
 
-    from plotlstm.model import PlotLSTM
+    from plotlstm.models.module import PlotLSTM
 
     torch.manual_seed(0)
     classes = ["biased", "ceiling", "none", "outlier"]
@@ -130,7 +130,7 @@ async def concurrent(
 
 def library_throughput(ckpt: Path, paths: list[Path], total: int, batch_size: int) -> float:
     """Images/s of ``PlotClassifier.predict(paths)`` (decode, resize, model) at ``batch_size``."""
-    from plotlstm.classifier import PlotClassifier
+    from plotlstm.inference.classifier import PlotClassifier
 
     classifier = PlotClassifier.from_checkpoint(ckpt, device="cpu", batch_size=batch_size)
     items = [str(paths[i % len(paths)]) for i in range(total)]

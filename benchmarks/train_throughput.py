@@ -20,8 +20,8 @@ import warnings
 import lightning as L
 import torch
 
-from plotlstm.data import PlotDataModule
-from plotlstm.model import PlotLSTM
+from plotlstm.data.datamodule import PlotDataModule
+from plotlstm.models.module import PlotLSTM
 
 
 def sync(device: torch.device) -> None:

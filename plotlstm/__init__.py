@@ -1,6 +1,6 @@
 """plotlstm: read a regression "Residuals vs Fitted" plot and say what is wrong with the data behind it.
 
-The main names load lazily, so ``import plotlstm.generate`` (and the generator's worker processes) do not pay
+The main names load lazily, so ``import plotlstm.synth.generator`` (and the generator's worker processes) do not pay
 for importing torch and Lightning. The commands' library calls live in their modules, named like them:
 ``plotlstm.generate.generate``, ``plotlstm.evaluate.evaluate``, ``plotlstm.keras_import.import_keras``.
 """
@@ -34,11 +34,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from plotlstm.classifier import PlotClassifier, Prediction
-    from plotlstm.data import PlotDataModule
+    from plotlstm.data.datamodule import PlotDataModule
     from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
-    from plotlstm.metrics import classification_report
-    from plotlstm.model import PlotLSTM
+    from plotlstm.inference.classifier import PlotClassifier, Prediction
+    from plotlstm.inference.metrics import classification_report
+    from plotlstm.models.module import PlotLSTM
 
 
 def __getattr__(name: str) -> Any:

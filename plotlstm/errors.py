@@ -19,6 +19,18 @@ class CheckpointError(PlotLSTMError, ValueError):
     """A checkpoint is missing, unreadable, not plotlstm's, or does not fit the data."""
 
 
+class GeneratorError(PlotLSTMError, ValueError):
+    """Bad generator arguments or an unwritable data root."""
+
+
+class SettingsMismatchError(GeneratorError):
+    """``root`` already holds a data set made with other settings (``field`` names the first)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class TrainingError(PlotLSTMError, FloatingPointError):
     """Training went wrong in a way the user can act on (for example a NaN loss)."""
 

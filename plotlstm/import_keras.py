@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from plotlstm.errors import CheckpointError, one_line_errors
+from plotlstm.cli import command
+from plotlstm.errors import CheckpointError
+from plotlstm.interop.keras import import_keras
+
+__all__ = ["import_keras", "main", "run"]
 
 
 def run(cfg: DictConfig) -> Path:
     """Import ``cfg["in"]`` into ``cfg.out`` (default: ``in`` with the suffix ``.ckpt``); return the output path."""
-    from plotlstm.keras_import import import_keras
-
     if not cfg.get("in"):
         raise CheckpointError("in: give the Keras model file, e.g. in=model.h5")
     src = Path(str(cfg["in"]))
@@ -37,10 +38,9 @@ def run(cfg: DictConfig) -> Path:
     return out
 
 
-@hydra.main(config_path="../conf", config_name="import_keras", version_base="1.3")
+@command("import_keras")
 def main(cfg: DictConfig) -> None:
-    with one_line_errors():
-        run(cfg)
+    run(cfg)
 
 
 if __name__ == "__main__":

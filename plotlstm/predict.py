@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hydra
 import torch
 from omegaconf import DictConfig, ListConfig
 from rich.console import Console
@@ -18,13 +17,11 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
 from plotlstm.atomic import atomic_path, write_json
-from plotlstm.classifier import PlotClassifier
-from plotlstm.config import CONF_DIR
-from plotlstm.errors import DataError, PlotLSTMError, one_line_errors
+from plotlstm.cli import command, required
+from plotlstm.errors import DataError, PlotLSTMError
+from plotlstm.inference.classifier import PlotClassifier
 
 OUTPUT_FORMATS = (".csv", ".json")
-# absolute, so that the console script and in-process calls find conf/ too (Hydra reads a relative
-# config_path as a package path when the module is imported rather than run with -m)
 
 
 @dataclass(frozen=True)
@@ -166,33 +163,27 @@ def print_rows(
     console.print(f"{len(rows) - failed} classified, {failed} not readable")
 
 
-@hydra.main(config_path=CONF_DIR, config_name="predict", version_base="1.3")
+@command("predict")
 def main(cfg: DictConfig) -> None:
-    with one_line_errors():
-        if not cfg.get("ckpt_path"):
-            raise PlotLSTMError(
-                "ckpt_path: give a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
-            )
-        inputs = cfg.get("inputs") or []
-        inputs = list(inputs) if isinstance(inputs, (list, ListConfig)) else [inputs]
-        if not inputs:
-            raise PlotLSTMError("inputs: give image files or folders, e.g. inputs=[plot.png,plots/]")
-        output = cfg.get("output")
-        if output and Path(output).suffix.lower() not in OUTPUT_FORMATS:
-            raise PlotLSTMError(f"output: {output} must end in .csv or .json")
-        classifier = PlotClassifier.from_checkpoint(
-            cfg.ckpt_path, device=cfg.device, batch_size=cfg.batch_size
+    ckpt_path = required(
+        cfg, "ckpt_path", "a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
+    )
+    inputs = cfg.get("inputs") or []
+    inputs = list(inputs) if isinstance(inputs, (list, ListConfig)) else [inputs]
+    if not inputs:
+        raise PlotLSTMError("inputs: give image files or folders, e.g. inputs=[plot.png,plots/]")
+    output = cfg.get("output")
+    if output and Path(output).suffix.lower() not in OUTPUT_FORMATS:
+        raise PlotLSTMError(f"output: {output} must end in .csv or .json")
+    classifier = PlotClassifier.from_checkpoint(ckpt_path, device=cfg.device, batch_size=cfg.batch_size)
+    paths = expand_inputs(inputs)
+    rows = predict_files(classifier, paths, progress=cfg.progress and len(paths) > 1)
+    console = Console()
+    print_rows(rows, classifier.classes, cfg.get("table_rows"), console)
+    if output:
+        console.print(
+            f"predictions: {write_rows(rows, classifier.classes, output)}", highlight=False, soft_wrap=True
         )
-        paths = expand_inputs(inputs)
-        rows = predict_files(classifier, paths, progress=cfg.progress and len(paths) > 1)
-        console = Console()
-        print_rows(rows, classifier.classes, cfg.get("table_rows"), console)
-        if output:
-            console.print(
-                f"predictions: {write_rows(rows, classifier.classes, output)}",
-                highlight=False,
-                soft_wrap=True,
-            )
 
 
 if __name__ == "__main__":

@@ -6,21 +6,18 @@ import logging
 import os
 import socket
 
-import hydra
 import torch
 import uvicorn
 from fastapi import FastAPI
 from omegaconf import DictConfig
 
-from plotlstm.classifier import PlotClassifier
-from plotlstm.config import CONF_DIR
-from plotlstm.errors import CheckpointError, PlotLSTMError, one_line_errors
+from plotlstm.cli import command, required
+from plotlstm.errors import PlotLSTMError
+from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service import ServiceSettings, create_app
 from plotlstm.service.server import uvicorn_config
 
 log = logging.getLogger(__name__)
-# conf/ by absolute path: the console script imports this module (a relative config_path would then be read
-# as a package path), and so do in-process callers
 
 
 def check_listen(host: str, port: int) -> None:
@@ -48,13 +45,12 @@ def torch_threads(option: int | str | None) -> int:
 
 def build_app(cfg: DictConfig) -> FastAPI:
     """Load the checkpoint once (weights only) and wrap it in the service."""
-    if not cfg.get("ckpt_path"):
-        raise CheckpointError("ckpt_path: give a checkpoint file or a training run's folder (ckpt_path=...)")
+    ckpt_path = required(cfg, "ckpt_path", "a checkpoint file or a training run's folder (ckpt_path=...)")
     settings = ServiceSettings.from_mapping(cfg)
     torch.set_num_threads(torch_threads(cfg.get("torch_threads", "auto")))
     try:
         classifier = PlotClassifier.from_checkpoint(
-            cfg.ckpt_path, device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
+            ckpt_path, device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
         )
     except (RuntimeError, AssertionError) as err:  # an unknown or unavailable device
         raise PlotLSTMError(
@@ -80,10 +76,9 @@ def serve(cfg: DictConfig) -> None:
     uvicorn.Server(uvicorn_config(app, cfg.host, cfg.port, cfg.get("log_level", "info"))).run()
 
 
-@hydra.main(config_path=CONF_DIR, config_name="serve", version_base="1.3")
+@command("serve")
 def main(cfg: DictConfig) -> None:
-    with one_line_errors():
-        serve(cfg)
+    serve(cfg)
 
 
 if __name__ == "__main__":

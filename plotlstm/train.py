@@ -6,16 +6,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import hydra
 import lightning as L
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from plotlstm.atomic import write_json
-from plotlstm.checkpoint import checkpoint_classes
-from plotlstm.config import CONF_DIR
-from plotlstm.errors import CheckpointError, one_line_errors
+from plotlstm.cli import command
+from plotlstm.errors import CheckpointError
+from plotlstm.inference.checkpoint import checkpoint_classes
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ def ensure_data(cfg: DictConfig) -> None:
         and root == Path(cfg.synth.root)
         and not (root / "manifest.csv").exists()
     ):
-        from plotlstm.generate import generate
+        from plotlstm.synth.generator import generate
 
         log.info("generating the synth data set into %s", root)
         generate(**cfg.synth, workers=cfg.get("workers", 0), progress=True)
@@ -75,10 +74,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return result
 
 
-@hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
+@command("train")
 def main(cfg: DictConfig) -> float | None:
-    with one_line_errors():
-        result = train(cfg)
+    result = train(cfg)
     return result["metrics"].get(cfg.get("optimized_metric"))
 
 

@@ -11,14 +11,14 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = Path(__file__).resolve().parents[1] / "plotlstm" / "conf"
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four classes, 4 train + 2 test plots each, drawn by the real generator."""
-    from plotlstm.generate import generate
+    from plotlstm.synth.generator import generate
 
     return generate(
         tmp_path_factory.mktemp("tiny"),
@@ -33,7 +33,7 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def binary_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed's binary experiment in miniature: none vs ceiling."""
-    from plotlstm.generate import generate
+    from plotlstm.synth.generator import generate
 
     return generate(
         tmp_path_factory.mktemp("binary"),
@@ -64,3 +64,15 @@ def train_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
             )
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``gpu`` tests are skipped, with the reason shown, where CUDA is not available."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="gpu: no CUDA device on this machine")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

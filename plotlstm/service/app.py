@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plotlstm import __version__
-from plotlstm.classifier import PlotClassifier
+from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import FIELD, FORMATS, RequestError, prepare_upload, read_uploads

@@ -13,9 +13,9 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from plotlstm.data.images import to_rgb
 from plotlstm.errors import DataError
 from plotlstm.service.settings import ServiceSettings
-from plotlstm.transforms import to_rgb
 
 FIELD = "files"
 # Decoders we accept; others (EPS, which runs Ghostscript, and rarer formats) are refused before parsing.

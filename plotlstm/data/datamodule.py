@@ -1,0 +1,215 @@
+"""``PlotDataModule``: ImageFolder data at ``ROOT/train`` and ``ROOT/test``, as the seed's Keras generators."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, Subset
+from torchvision.datasets import ImageFolder
+from torchvision.datasets.folder import IMG_EXTENSIONS
+
+from plotlstm.data.cache import CachedPlots, DeviceBatches, build_cache
+from plotlstm.data.images import IMAGE_SIZE, image_to_uint8, open_rgb
+from plotlstm.errors import DataError
+
+log = logging.getLogger(__name__)
+CACHE_MODES = ("none", "disk", "device", "auto")
+
+
+def check_split(root: Path, split: str) -> list[str]:
+    """The class folder names of ``root/split``; one clear error if the folder or any class is missing or empty."""
+    folder = root / split
+    if not folder.is_dir():
+        raise DataError(
+            f"data.root: {folder} does not exist; make the data with `python -m plotlstm.generate` "
+            "(or run training with an experiment that generates it)"
+        )
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise DataError(f"data.root: {folder} has no class folders")
+    for name in classes:
+        if not any(f.suffix.lower() in IMG_EXTENSIONS for f in (folder / name).iterdir()):
+            raise DataError(f"data.root: class folder {folder / name} has no images")
+    return classes
+
+
+class PlotFolder(ImageFolder):
+    """ImageFolder that yields (uint8 (3, S, S) tensor, class index) and names the file it cannot read."""
+
+    def __init__(
+        self, root: str | Path, image_size: int = IMAGE_SIZE, interpolation: str = "nearest"
+    ) -> None:
+        super().__init__(str(root), loader=open_rgb)
+        self.image_size, self.interpolation = image_size, interpolation
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        path, target = self.samples[index]
+        return image_to_uint8(open_rgb(path), self.image_size, self.interpolation), target
+
+    def drop_unreadable(self) -> list[str]:
+        """Remove the samples whose files fail Pillow's quick integrity check; return their paths."""
+        bad = []
+        for path, _ in self.samples:
+            try:
+                with Image.open(path) as img:
+                    img.verify()
+            except Exception:  # Pillow raises many types for broken files
+                bad.append(path)
+        if bad:
+            keep = set(bad)
+            self.samples = [s for s in self.samples if s[0] not in keep]
+            self.imgs, self.targets = self.samples, [t for _, t in self.samples]
+        return bad
+
+
+class PlotDataModule(L.LightningDataModule):
+    """Train on ``root/train``; validate on ``root/test`` as the original did, or on a held-out fraction of train.
+
+    ``cache``: ``none`` decodes every PNG every epoch; ``disk`` decodes each once into a memory-mapped uint8
+    store under ``cache_dir`` (rebuilt when the files change); ``device`` also keeps the whole set on the
+    training device (the GPU) and cuts batches there; ``auto`` picks ``device`` on a GPU with room for it,
+    else ``disk``.
+
+    Images of any mode become RGB, are resized to ``image_size`` (``interpolation``) and reach the model as uint8;
+    the model scales them to [0, 1] on its device. Binary or four-class follows from the class folders.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        batch_size: int = 50,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        image_size: int = IMAGE_SIZE,
+        interpolation: str = "nearest",
+        val_fraction: float = 0.0,
+        skip_unreadable: bool = False,
+        seed: int = 0,
+        cache: str = "none",
+        cache_dir: str | Path | None = None,
+        cache_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= val_fraction < 1.0:
+            raise DataError(f"data.val_fraction: must be in [0, 1), got {val_fraction}")
+        if batch_size < 1:
+            raise DataError(f"data.batch_size: must be positive, got {batch_size}")
+        self.root = Path(root)
+        self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
+        self.image_size, self.interpolation = image_size, interpolation
+        self.val_fraction, self.skip_unreadable, self.seed = val_fraction, skip_unreadable, seed
+        if cache not in CACHE_MODES:
+            raise DataError(f"data.cache: unknown value {cache!r}; use one of {list(CACHE_MODES)}")
+        self.cache, self.cache_workers = cache, cache_workers
+        self.cache_dir = Path(cache_dir) if cache_dir else self.root / ".cache"
+        self.classes: list[str] = []
+        self.skipped: list[str] = []
+        self.train_set: Dataset | None = None
+        self.val_set: Dataset | None = None
+        self.test_set: Dataset | None = None
+        self.mode = cache
+        self._on_device: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _folder(self, split: str) -> PlotFolder:
+        folder = PlotFolder(self.root / split, self.image_size, self.interpolation)
+        if self.skip_unreadable:
+            bad = folder.drop_unreadable()
+            if bad:
+                log.warning(
+                    "skipped %d unreadable files in %s, first: %s", len(bad), self.root / split, bad[0]
+                )
+                self.skipped += bad
+        return folder
+
+    def prepare_data(self) -> None:
+        self.check()
+
+    def check(self) -> list[str]:
+        """Check both splits and that their class sets agree; return the classes."""
+        train, test = check_split(self.root, "train"), check_split(self.root, "test")
+        if train != test:
+            raise DataError(
+                f"data.root: classes differ between {self.root / 'train'} {train} and {self.root / 'test'} {test}"
+            )
+        self.classes = train
+        return train
+
+    def _cached(self, folder: PlotFolder, split: str) -> CachedPlots:
+        store = build_cache(
+            folder.samples, self.cache_dir / split, self.image_size, self.interpolation, self.cache_workers
+        )
+        return CachedPlots(store)
+
+    def _device(self) -> torch.device:
+        trainer = getattr(self, "trainer", None)
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+    def _resolve_cache(self, n_images: int) -> str:
+        if self.cache != "auto":
+            return self.cache
+        device = self._device()
+        if device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(device)
+            if n_images * 3 * self.image_size**2 < 0.5 * free:
+                return "device"
+        return "disk"
+
+    def setup(self, stage: str | None = None) -> None:
+        self.check()
+        if self.train_set is not None or self.test_set is not None:
+            return
+        train, test = self._folder("train"), self._folder("test")
+        mode = self._resolve_cache(len(train) + len(test))
+        self.mode = mode
+        train_data: Dataset = train if mode == "none" else self._cached(train, "train")
+        self.test_set = test if mode == "none" else self._cached(test, "test")
+        if self.val_fraction > 0:
+            order = torch.randperm(len(train), generator=torch.Generator().manual_seed(self.seed)).tolist()
+            n_val = max(1, round(self.val_fraction * len(train)))
+            self.train_set, self.val_set = (
+                Subset(train_data, order[n_val:]),
+                Subset(train_data, order[:n_val]),
+            )
+        else:
+            self.train_set, self.val_set = train_data, self.test_set
+
+    def _loader(self, dataset: Dataset | None, shuffle: bool) -> DataLoader | DeviceBatches:
+        assert dataset is not None, "call setup() first"
+        if self.mode == "device":
+            return self._device_batches(dataset, shuffle)
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def _device_batches(self, dataset: Dataset, shuffle: bool) -> DeviceBatches:
+        key = id(dataset)
+        if key not in self._on_device:
+            base, index = (
+                (dataset.dataset, dataset.indices) if isinstance(dataset, Subset) else (dataset, None)
+            )
+            images, targets = base.to(self._device())
+            if index is not None:
+                index = torch.as_tensor(index, device=images.device)
+                images, targets = images[index], targets[index]
+            self._on_device[key] = (images, targets)
+        trainer = getattr(self, "trainer", None)
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        return DeviceBatches(*self._on_device[key], self.batch_size, shuffle, self.seed, rank, world)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)

@@ -1,0 +1,1 @@
+"""Stage 4: load a trained network from a checkpoint, classify images, evaluate and report."""

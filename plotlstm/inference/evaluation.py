@@ -1,0 +1,223 @@
+"""Evaluate a checkpoint on an ImageFolder: metrics, figures and a gallery of mistakes (``evaluate()``)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.table import Table
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from plotlstm.atomic import atomic_path, write_json
+from plotlstm.data.datamodule import PlotFolder, check_split
+from plotlstm.errors import CheckpointError, DataError
+from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.figures import (
+    Misclassified,
+    confusion_matrix_figure,
+    misclassified_gallery,
+    read_history,
+    run_folder,
+    training_curves_figure,
+)
+from plotlstm.inference.metrics import classification_report
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FolderPredictions:
+    """Every image of an ImageFolder folder with its true class index and the model's probabilities."""
+
+    paths: list[str]
+    targets: torch.Tensor
+    probs: torch.Tensor
+    loss: float
+
+
+def data_folder(root: str | Path, split: str | None) -> Path:
+    """``root/split`` (``split`` empty or None: ``root`` itself is the ImageFolder folder)."""
+    if root in (None, ""):
+        raise DataError("data.root: give the data folder, e.g. data.root=data/quickstart")
+    root = Path(root)
+    if split and not (root / split).is_dir() and root.is_dir():
+        raise DataError(
+            f"data.root: {root} has no {split!r} folder; give split=NAME, or split=null to use {root} itself"
+        )
+    return root / split if split else root
+
+
+def load_folder(classifier: PlotClassifier, folder: Path, skip_unreadable: bool = False) -> PlotFolder:
+    """The ImageFolder at ``folder`` read as the checkpoint was trained; its classes must be the checkpoint's."""
+    classes = check_split(folder, "")
+    unknown = [c for c in classes if c not in classifier.classes]
+    if unknown:
+        raise CheckpointError(
+            f"ckpt_path: {classifier.checkpoint} was trained on classes {classifier.classes}, "
+            f"but {folder} has {classes} ({', '.join(unknown)} unknown)"
+        )
+    dataset = PlotFolder(
+        folder, classifier.image_size, classifier.model.hparams.get("interpolation", "bilinear")
+    )
+    if skip_unreadable:
+        bad = dataset.drop_unreadable()
+        if bad:
+            log.warning("skipped %d unreadable files in %s, first: %s", len(bad), folder, bad[0])
+        if not dataset.samples:
+            raise DataError(f"data.root: no readable images in {folder}")
+    # map the folder's class index to the checkpoint's (by name): a folder may hold a subset of the classes
+    remap = [classifier.classes.index(c) for c in dataset.classes]
+    dataset.samples = [(path, remap[t]) for path, t in dataset.samples]
+    dataset.imgs, dataset.targets = dataset.samples, [t for _, t in dataset.samples]
+    return dataset
+
+
+@torch.inference_mode()
+def predict_folder(
+    classifier: PlotClassifier,
+    dataset: PlotFolder,
+    batch_size: int | None = None,
+    num_workers: int = 0,
+    progress: bool = False,
+) -> FolderPredictions:
+    """Run the model over ``dataset`` (as :meth:`PlotClassifier.predict_batch` does) and keep the logits' loss."""
+    model = classifier.model
+    loader = DataLoader(dataset, batch_size=batch_size or classifier.batch_size, num_workers=num_workers)
+    logits, targets = [], []
+    for x, y in tqdm(loader, desc="evaluate", unit="batch", disable=not progress, leave=False):
+        logits.append(model(x.to(classifier.device)).float().cpu())
+        targets.append(y)
+    all_logits, all_targets = torch.cat(logits), torch.cat(targets)
+    return FolderPredictions(
+        paths=[path for path, _ in dataset.samples],
+        targets=all_targets,
+        probs=model.probabilities(all_logits),
+        loss=float(model.loss(all_logits, all_targets)),
+    )
+
+
+def write_predictions_csv(path: Path, preds: FolderPredictions, classes: list[str]) -> Path:
+    """One row per image: path, true class, predicted class, probability of each class (atomic)."""
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "true", "predicted", *(f"p_{c}" for c in classes)])
+        for p, t, row in zip(preds.paths, preds.targets.tolist(), preds.probs.tolist(), strict=True):
+            best = max(range(len(row)), key=row.__getitem__)
+            writer.writerow([p, classes[t], classes[best], *(repr(v) for v in row)])
+    return path
+
+
+def evaluate(
+    ckpt_path: str | Path,
+    data_root: str | Path,
+    split: str | None = "test",
+    out_dir: str | Path | None = None,
+    batch_size: int = 64,
+    device: str = "auto",
+    num_workers: int = 0,
+    skip_unreadable: bool = False,
+    gallery_size: int = 100,
+    thumb_size: int = 160,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate a checkpoint (file or training run folder) on ``data_root/split``; return the metrics.
+
+    With ``out_dir``, also write ``metrics.json``, ``predictions.csv``, ``confusion_matrix.png``,
+    ``training_curves.png`` (when the checkpoint lies in a training run with an epoch log),
+    ``misclassified.html`` with thumbnails in ``misclassified/``, and the contact sheet ``misclassified.png``.
+    Everything is checked and computed before the first file is written.
+    """
+    classifier = PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
+    folder = data_folder(data_root, split)
+    dataset = load_folder(classifier, folder, skip_unreadable)
+    preds = predict_folder(classifier, dataset, batch_size, num_workers, progress)
+    classes = classifier.classes
+    report = classification_report(preds.probs, preds.targets, classes, loss=preds.loss)
+    confidence, predicted = preds.probs.max(dim=1)
+    wrong = [
+        Misclassified(
+            preds.paths[i], classes[int(preds.targets[i])], classes[int(predicted[i])], float(confidence[i])
+        )
+        for i in range(len(preds.paths))
+        if predicted[i] != preds.targets[i]
+    ]
+    wrong.sort(key=lambda m: -m.confidence)
+    result: dict[str, Any] = {
+        "checkpoint": classifier.checkpoint,
+        "data": str(folder),
+        **report,
+        "misclassified": len(wrong),
+        "files": {},
+    }
+    if out_dir is None:
+        return result
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = result["files"]
+    files["predictions"] = str(write_predictions_csv(out / "predictions.csv", preds, classes))
+    files["confusion_matrix"] = str(
+        confusion_matrix_figure(
+            report["confusion_matrix"], classes, out / "confusion_matrix.png", f"{folder} (n={report['n']})"
+        )
+    )
+    history = read_history(run_folder(classifier.checkpoint))
+    if history:
+        files["training_curves"] = str(
+            training_curves_figure(
+                history, out / "training_curves.png", run_folder(classifier.checkpoint).name
+            )
+        )
+    gallery = misclassified_gallery(wrong[:gallery_size], out, total=report["n"], thumb_size=thumb_size)
+    files["misclassified_html"] = str(gallery["html"])
+    files["misclassified_png"] = str(gallery["contact_sheet"])
+    files["metrics"] = str(out / "metrics.json")
+    write_json(out / "metrics.json", result)
+    return result
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def print_report(result: dict[str, Any], console: Console | None = None) -> None:
+    """The metrics as rich tables, then where the files are."""
+    console = console or Console()
+    classes = result["classes"]
+    table = Table(title=f"{result['data']}: {result['n']} plots", title_justify="left")
+    for name in ("class", "precision", "recall", "F1", "ROC AUC", "support"):
+        table.add_column(name, justify="left" if name == "class" else "right")
+    for name in classes:
+        m = result["per_class"][name]
+        table.add_row(
+            name, _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), _fmt(m["auc"]), str(m["support"])
+        )
+    macro = result["macro"]
+    table.add_section()
+    table.add_row(
+        "macro",
+        _fmt(macro["precision"]),
+        _fmt(macro["recall"]),
+        _fmt(macro["f1"]),
+        _fmt(macro["auc"]),
+        str(result["n"]),
+    )
+    console.print(table)
+    cm = Table(title="confusion matrix (rows true, columns predicted)", title_justify="left")
+    cm.add_column("true \\ predicted")
+    for name in classes:
+        cm.add_column(name, justify="right")
+    for name, row in zip(classes, result["confusion_matrix"], strict=True):
+        cm.add_row(name, *(str(v) for v in row))
+    console.print(cm)
+    console.print(
+        f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}, "
+        f"{result['misclassified']} misclassified; checkpoint {result['checkpoint']}"
+    )
+    for key, path in result["files"].items():
+        console.print(f"  {key}: {path}", soft_wrap=True, highlight=False)

@@ -1,0 +1,1 @@
+"""Bring models made elsewhere over: the original Keras model's weights."""

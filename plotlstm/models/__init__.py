@@ -1,0 +1,1 @@
+"""Stage 3: the networks (plain ``nn.Module``), the LightningModule that trains them, training callbacks."""

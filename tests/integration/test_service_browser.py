@@ -1,0 +1,77 @@
+"""The service's page in headless Chromium: pick a plot, see its class and a bar per class."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.service import BackgroundServer, ServiceSettings, create_app
+from tests.helpers.service_fixtures import CLASSES, reference_plots, save_checkpoint
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """Debian's chromium; fail (not skip) when it is missing, saying how to install it."""
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("headless Chromium is missing: run `make browser` (apt-get install chromium) and test again")
+
+
+def test_page_shows_the_class_of_a_picked_plot(tmp_path: Path) -> None:
+    executable = chromium_path()
+    plots = reference_plots(tmp_path)
+    classifier = PlotClassifier.from_checkpoint(
+        save_checkpoint(tmp_path / "page.ckpt", 32, seed=3), device="cpu"
+    )
+    expected = classifier.predict([str(p) for p in plots[:2]])
+    app = create_app(classifier, ServiceSettings())
+    with BackgroundServer(app) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(server.url + "/")
+            expect(page.locator("#model")).to_contain_text("page.ckpt")
+            expect(page.locator("#model")).to_contain_text(", ".join(CLASSES))
+
+            page.set_input_files("input[type=file]", str(plots[0]))
+            card = page.locator(f'.result[data-filename="{plots[0].name}"]')
+            expect(card.locator(".predicted")).to_have_text(expected[0].label, timeout=30_000)
+            expect(card.locator(".row")).to_have_count(len(CLASSES))
+            expect(card.locator(".row.best .name")).to_have_text(expected[0].label)
+            shown = f"{100 * expected[0].confidence:.1f}%"
+            expect(card.locator(".row.best .pct")).to_have_text(shown)
+
+            # a second plot, and the page lists both
+            page.set_input_files("input[type=file]", str(plots[1]))
+            second = page.locator(f'.result[data-filename="{plots[1].name}"]')
+            expect(second.locator(".predicted")).to_have_text(expected[1].label, timeout=30_000)
+            expect(page.locator(".result")).to_have_count(2)
+
+            # a file that is not an image: the error shows, and the page goes on
+            bad = tmp_path / "notes.txt"
+            bad.write_text("not a plot")
+            page.set_input_files("input[type=file]", str(bad))
+            expect(page.locator("#status")).to_contain_text("415", timeout=30_000)
+            expect(page.locator("#status")).to_contain_text("notes.txt")
+            assert errors == []
+        finally:
+            browser.close()

@@ -1,0 +1,163 @@
+"""The training command: every experiment, the CLI end to end, resume, DDP, sweeps and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from omegaconf import DictConfig
+
+from plotlstm.errors import CheckpointError, TrainingError
+from plotlstm.inference.checkpoint import save_checkpoint
+from plotlstm.models.module import PlotLSTM
+from plotlstm.train import train
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "plotlstm.train", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(cwd)},
+    )
+
+
+@pytest.mark.parametrize(
+    "experiment", ["quickstart", "seed_binary", "seed_four_class", "seed_four_class_fast"]
+)
+def test_every_experiment_fast_dev_run(
+    experiment: str, tiny_root: Path, binary_root: Path, train_cfg: Callable[..., DictConfig]
+) -> None:
+    root = binary_root if experiment == "seed_binary" else tiny_root
+    # the GPU experiment on CPU: oneDNN has no bf16 LSTM here, so fp32
+    on_cpu = ["trainer.accelerator=cpu", "trainer.precision=32-true"] if experiment.endswith("_fast") else []
+    cfg = train_cfg(root, f"experiment={experiment}", "+trainer.fast_dev_run=true", *on_cpu)
+    result = train(cfg)
+    folders = sorted(d.name for d in (root / "train").iterdir() if d.is_dir())
+    assert (
+        result["classes"]
+        == folders
+        == (["ceiling", "none"] if experiment == "seed_binary" else ["biased", "ceiling", "none", "outlier"])
+    )
+    assert 0.0 <= result["metrics"]["test/acc"] <= 1.0
+    assert cfg.model.lr == {"quickstart": 1.5e-3, "seed_four_class_fast": 1e-3}.get(experiment, 1e-4)
+
+
+def test_cli_end_to_end_writes_checkpoint_logs_and_metrics(tiny_root: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    proc = run_cli(
+        f"data.root={tiny_root}",
+        f"synth.root={tiny_root}",
+        "trainer.max_epochs=1",
+        f"hydra.run.dir={run}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    rows = list(csv.DictReader((run / "epoch-log.csv").open(), delimiter=";"))
+    assert [r["epoch"] for r in rows] == ["0"]
+    assert list(rows[0]) == ["epoch", "acc", "loss", "val_acc", "val_loss", "elapsed_s"]
+    assert float(rows[0]["val_loss"]) > 0
+    assert "test/acc" in (run / "csv" / "metrics.csv").read_text().splitlines()[0]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert Path(metrics["best_checkpoint"]).is_file() and 0 <= metrics["metrics"]["test/acc"] <= 1
+    assert "test accuracy" in proc.stdout + proc.stderr
+
+
+def test_resume_continues_the_epoch_count(tiny_root: Path, tmp_path: Path, train_cfg) -> None:
+    first = train(train_cfg(tiny_root, "trainer.max_epochs=1", f"paths.output_dir={tmp_path / 'a'}"))
+    last = Path(first["best_checkpoint"]).parent / "last.ckpt"
+    second = train(
+        train_cfg(
+            tiny_root, "trainer.max_epochs=2", f"ckpt_path={last}", f"paths.output_dir={tmp_path / 'b'}"
+        )
+    )
+    assert first["epochs"] == 1 and second["epochs"] == 2
+    rows = list(csv.DictReader((tmp_path / "b" / "epoch-log.csv").open(), delimiter=";"))
+    assert [r["epoch"] for r in rows] == ["1"]
+
+
+def test_seeded_runs_are_reproducible(tiny_root: Path, tmp_path: Path, train_cfg) -> None:
+    results = [
+        train(
+            train_cfg(
+                tiny_root,
+                "trainer.max_epochs=1",
+                "~callbacks.early_stopping",
+                f"paths.output_dir={tmp_path / d}",
+            )
+        )
+        for d in ("a", "b")
+    ]
+    assert results[0]["metrics"]["train/loss"] == results[1]["metrics"]["train/loss"]
+    assert results[0]["metrics"]["test/loss"] == results[1]["metrics"]["test/loss"]
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes(tiny_root: Path, tmp_path: Path) -> None:
+    run = tmp_path / "ddp"
+    proc = run_cli(
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "trainer.max_epochs=1",
+        "+trainer.limit_train_batches=2",
+        "data.batch_size=4",
+        f"data.root={tiny_root}",
+        f"synth.root={tiny_root}",
+        f"hydra.run.dir={run}",
+        cwd=tmp_path,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "Starting with 2 processes" in out
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 1
+
+
+@pytest.mark.slow
+def test_optuna_sweep_runs_trials(tiny_root: Path, tmp_path: Path) -> None:
+    proc = run_cli(
+        "hparams_search=optuna",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.n_startup_trials=1",
+        "+trainer.fast_dev_run=true",
+        f"data.root={tiny_root}",
+        f"synth.root={tiny_root}",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    best = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
+    assert "best_params" in best and "model.lr" in best
+
+
+def test_missing_data_is_one_line_naming_the_command(tmp_path: Path) -> None:
+    proc = run_cli(f"data.root={tmp_path / 'none'}", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: data.root:")
+    assert "python -m plotlstm.generate" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_checkpoint_with_other_classes_is_refused(
+    tiny_root: Path, binary_root: Path, tmp_path: Path, train_cfg
+) -> None:
+    model = PlotLSTM(num_classes=2, class_names=["ceiling", "none"])
+    ckpt = tmp_path / "binary.ckpt"
+    save_checkpoint(model, ckpt)
+    with pytest.raises(CheckpointError, match=r"trained on classes \['ceiling', 'none'\]"):
+        train(train_cfg(tiny_root, f"ckpt_path={ckpt}"))
+
+
+def test_nan_loss_is_a_clear_error(tiny_root: Path, train_cfg, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PlotLSTM, "loss", lambda self, logits, y: logits.sum() * float("nan"))
+    with pytest.raises(TrainingError, match=r"training loss became NaN or infinite at epoch 0"):
+        train(train_cfg(tiny_root, "trainer.max_epochs=1"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig
 
-from plotlstm.errors import CheckpointError, TrainingError
+from plotlstm.errors import CheckpointError, GeneratorError, TrainingError
 from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.train import train
@@ -161,6 +161,29 @@ def test_missing_data_is_one_line_naming_the_command(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("error: data.root:")
     assert "python -m plotlstm.generate" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        (
+            "synth.classes=[none,wobbly]",
+            "classes: unknown class 'wobbly'; valid classes: none, biased, outlier",
+        ),
+        (
+            "synth.class_params={nonlinear: {strength: [2, 500]}}",
+            r"class_params\.nonlinear\.strength: \[2, 500\] is out of range",
+        ),
+    ],
+)
+def test_bad_synth_settings_fail_before_any_work(
+    tmp_path: Path, train_cfg, override: str, match: str
+) -> None:
+    root = tmp_path / "fresh"
+    cfg = train_cfg(root, "experiment=quickstart_six", override)
+    with pytest.raises(GeneratorError, match=match) as info:
+        train(cfg)
+    assert "\n" not in str(info.value) and not root.exists()
 
 
 def test_checkpoint_with_other_classes_is_refused(

@@ -201,7 +201,7 @@ def curve(kind: str, t: np.ndarray) -> np.ndarray:
     """The unmodelled curvature, height 1 (peak to peak) over the signal's span, in ``v = 2 t - 1``.
 
     ``u``: ``v**2``; ``inverted_u``: ``-v**2``; ``s``: ``sin(pi v) / 2`` (one full wave over the span:
-    down, up, down again in the residuals once the fit has taken the straight-line part).
+    once the fit has taken its straight-line part, the residuals go up, down, up, down from left to right).
     """
     v = 2.0 * t - 1.0
     if kind == "u":

@@ -177,8 +177,12 @@ def make_plot(
     seed: int, cls: str, pid: int, style: Any = "r", class_params: Mapping[str, Any] | None = None
 ) -> Any:
     """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
+    return _image(seed, cls, pid, style, check_params(class_params))
+
+
+def _image(seed: int, cls: str, pid: int, style: Any, params: Mapping[str, SpoilParams]) -> Any:
     rng = plot_rng(seed, cls, pid)
-    sim = simulate(cls, rng, check_params(class_params))
+    sim = simulate(cls, rng, params)
     return render(sim.fitted, sim.residuals, resolve_style(style, rng))
 
 
@@ -186,9 +190,7 @@ def _write_plot(seed: int, style: Any, params: Mapping[str, SpoilParams], task: 
     path = Path(task.path)
     if path.exists():
         return
-    rng = plot_rng(seed, task.cls, task.id)
-    sim = simulate(task.cls, rng, params)
-    image = render(sim.fitted, sim.residuals, resolve_style(style, rng))
+    image = _image(seed, task.cls, task.id, style, params)
     with atomic_path(path) as tmp:
         save_png(image, tmp)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from plotlstm.atomic import atomic_path, write_json
 from plotlstm.data.images import image_to_uint8, open_rgb
+from plotlstm.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 CHUNK = 256
@@ -63,7 +63,7 @@ def build_cache(
     paths = [p for p, _ in samples]
     chunks = [(start, paths[start : start + CHUNK]) for start in range(0, len(paths), CHUNK)]
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(paths), desc=f"caching {cache_dir.name}", unit="img", disable=not progress)
+    bar = ProgressBar(len(paths), f"caching {cache_dir.name}", progress)
     with atomic_path(store) as tmp:
         np.memmap(tmp, dtype=np.uint8, mode="w+", shape=shape).flush()
         fill = [(str(tmp), shape, start, part, image_size, interpolation) for start, part in chunks]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,35 @@ import torch
 from plotlstm.atomic import atomic_path
 from plotlstm.errors import CheckpointError
 
-REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "lstm_size", "hidden_size")
+REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "net")
+SEED_NET = {"arch": "seed_lstm"}
+LEGACY_NET_KEYS = ("lstm_size", "num_layers", "hidden_size", "dropout", "recurrent_activation", "keras_init")
+
+
+def plain(value: Any) -> Any:
+    """Config containers (OmegaConf, tuples) as plain dicts and lists, so that checkpoints load weights-only."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(v) for v in value]
+    return value
+
+
+def upgrade_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint written before the network was its own module (flat LSTM hyper-parameters, keys ``lstm.*``,
+    ``per_step.*``, ``head.*``) in today's layout (``net`` hyper-parameters, keys ``net.*``); others unchanged."""
+    hparams = ckpt.get("hyper_parameters")
+    if not isinstance(hparams, dict) or "net" in hparams:
+        return ckpt
+    net = dict(SEED_NET) | {k: hparams.pop(k) for k in LEGACY_NET_KEYS if k in hparams}
+    ckpt["hyper_parameters"] = {**hparams, "net": net}
+    state = ckpt.get("state_dict")
+    if isinstance(state, dict):
+        ckpt["state_dict"] = {
+            (f"net.{k}" if k.split(".")[0] in ("lstm", "per_step", "head") else k): v
+            for k, v in state.items()
+        }
+    return ckpt
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -49,6 +78,8 @@ def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
         raise CheckpointError(f"ckpt_path: {path} is not a readable checkpoint ({first})") from None
     if not check:
         return ckpt
+    if isinstance(ckpt, dict):
+        upgrade_checkpoint(ckpt)
     hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
     if (
         not isinstance(hparams, dict)
@@ -56,7 +87,7 @@ def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
         or any(k not in hparams for k in REQUIRED_HPARAMS)
     ):
         raise CheckpointError(
-            f"ckpt_path: {path} is not a plotlstm checkpoint (no PlotLSTM hyper-parameters)"
+            f"ckpt_path: {path} is not a plotlstm checkpoint (no plotlstm hyper-parameters)"
         )
     return ckpt
 
@@ -82,3 +113,30 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **extra: Any) -> P
     with atomic_path(path) as tmp:
         torch.save(ckpt, tmp)
     return path
+
+
+def load_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The network of a checkpoint (file or training run folder), in eval mode, and its hyper-parameters.
+
+    Only torch is needed: no Lightning, no torchmetrics, no pickled code.
+    """
+    from plotlstm.models.networks import build_network
+
+    path = resolve_checkpoint(path)
+    ckpt = read_checkpoint(path)
+    hparams = dict(ckpt["hyper_parameters"])
+    net_options = (
+        {**hparams["net"], "keras_init": False} if "keras_init" in hparams["net"] else hparams["net"]
+    )
+    prefix = "net."
+    weights = {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    try:
+        net = build_network(
+            num_classes=int(hparams["num_classes"]), image_size=int(hparams["image_size"]), **net_options
+        )
+        net.load_state_dict(weights)
+    except (TypeError, RuntimeError, ValueError) as err:
+        raise CheckpointError(
+            f"ckpt_path: {path} does not fit its network ({str(err).splitlines()[0]})"
+        ) from None
+    return net.eval(), hparams

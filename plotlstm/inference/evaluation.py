@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +10,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
-from plotlstm.atomic import atomic_path, write_json
+from plotlstm.atomic import write_json
 from plotlstm.data.datamodule import PlotFolder, check_split
 from plotlstm.errors import CheckpointError, DataError
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.figures import (
-    Misclassified,
     confusion_matrix_figure,
     misclassified_gallery,
     read_history,
@@ -27,18 +23,10 @@ from plotlstm.inference.figures import (
     training_curves_figure,
 )
 from plotlstm.inference.metrics import classification_report
+from plotlstm.inference.results import Prediction, write_predictions
+from plotlstm.progress import track
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FolderPredictions:
-    """Every image of an ImageFolder folder with its true class index and the model's probabilities."""
-
-    paths: list[str]
-    targets: torch.Tensor
-    probs: torch.Tensor
-    loss: float
 
 
 def data_folder(root: str | Path, split: str | None) -> Path:
@@ -62,9 +50,7 @@ def load_folder(classifier: PlotClassifier, folder: Path, skip_unreadable: bool 
             f"ckpt_path: {classifier.checkpoint} was trained on classes {classifier.classes}, "
             f"but {folder} has {classes} ({', '.join(unknown)} unknown)"
         )
-    dataset = PlotFolder(
-        folder, classifier.image_size, classifier.model.hparams.get("interpolation", "bilinear")
-    )
+    dataset = PlotFolder(folder, classifier.image_size, classifier.interpolation)
     if skip_unreadable:
         bad = dataset.drop_unreadable()
         if bad:
@@ -78,39 +64,22 @@ def load_folder(classifier: PlotClassifier, folder: Path, skip_unreadable: bool 
     return dataset
 
 
-@torch.inference_mode()
 def predict_folder(
     classifier: PlotClassifier,
     dataset: PlotFolder,
     batch_size: int | None = None,
     num_workers: int = 0,
     progress: bool = False,
-) -> FolderPredictions:
-    """Run the model over ``dataset`` (as :meth:`PlotClassifier.predict_batch` does) and keep the logits' loss."""
-    model = classifier.model
+) -> tuple[list[Prediction], torch.Tensor, torch.Tensor]:
+    """Every image of ``dataset`` through :meth:`PlotClassifier.probabilities`: its predictions (with the true
+    class), the (N, K) probabilities and the (N,) true class indices."""
     loader = DataLoader(dataset, batch_size=batch_size or classifier.batch_size, num_workers=num_workers)
-    logits, targets = [], []
-    for x, y in tqdm(loader, desc="evaluate", unit="batch", disable=not progress, leave=False):
-        logits.append(model(x.to(classifier.device)).float().cpu())
-        targets.append(y)
-    all_logits, all_targets = torch.cat(logits), torch.cat(targets)
-    return FolderPredictions(
-        paths=[path for path, _ in dataset.samples],
-        targets=all_targets,
-        probs=model.probabilities(all_logits),
-        loss=float(model.loss(all_logits, all_targets)),
-    )
-
-
-def write_predictions_csv(path: Path, preds: FolderPredictions, classes: list[str]) -> Path:
-    """One row per image: path, true class, predicted class, probability of each class (atomic)."""
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "true", "predicted", *(f"p_{c}" for c in classes)])
-        for p, t, row in zip(preds.paths, preds.targets.tolist(), preds.probs.tolist(), strict=True):
-            best = max(range(len(row)), key=row.__getitem__)
-            writer.writerow([p, classes[t], classes[best], *(repr(v) for v in row)])
-    return path
+    batches = track(loader, "evaluate", len(loader), progress)
+    probs = classifier.probabilities(x for x, _ in batches)
+    targets = torch.as_tensor(dataset.targets, dtype=torch.long)
+    paths = [path for path, _ in dataset.samples]
+    truths = [classifier.classes[t] for t in dataset.targets]
+    return list(classifier.to_predictions(probs, paths, truths)), probs, targets
 
 
 def evaluate(
@@ -136,18 +105,10 @@ def evaluate(
     classifier = PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
     folder = data_folder(data_root, split)
     dataset = load_folder(classifier, folder, skip_unreadable)
-    preds = predict_folder(classifier, dataset, batch_size, num_workers, progress)
+    predictions, probs, targets = predict_folder(classifier, dataset, batch_size, num_workers, progress)
     classes = classifier.classes
-    report = classification_report(preds.probs, preds.targets, classes, loss=preds.loss)
-    confidence, predicted = preds.probs.max(dim=1)
-    wrong = [
-        Misclassified(
-            preds.paths[i], classes[int(preds.targets[i])], classes[int(predicted[i])], float(confidence[i])
-        )
-        for i in range(len(preds.paths))
-        if predicted[i] != preds.targets[i]
-    ]
-    wrong.sort(key=lambda m: -m.confidence)
+    report = classification_report(probs, targets, classes)
+    wrong = sorted((p for p in predictions if p.label != p.true), key=lambda p: -p.confidence)
     result: dict[str, Any] = {
         "checkpoint": classifier.checkpoint,
         "data": str(folder),
@@ -160,7 +121,7 @@ def evaluate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = result["files"]
-    files["predictions"] = str(write_predictions_csv(out / "predictions.csv", preds, classes))
+    files["predictions"] = str(write_predictions(predictions, classes, out / "predictions.csv"))
     files["confusion_matrix"] = str(
         confusion_matrix_figure(
             report["confusion_matrix"], classes, out / "confusion_matrix.png", f"{folder} (n={report['n']})"

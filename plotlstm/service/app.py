@@ -91,10 +91,10 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     model_info = {
         **identity,
         "num_classes": len(classifier.classes),
-        "parameters": sum(p.numel() for p in classifier.model.parameters()),
+        "parameters": classifier.parameters,
         "image_size": classifier.image_size,
         "device": str(classifier.device),
-        "hparams": dict(classifier.model.hparams),
+        "hparams": dict(classifier.hparams),
         "limits": settings.as_dict(),
         "formats": list(FORMATS),
         "version": __version__,

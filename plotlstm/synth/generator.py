@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from plotlstm.atomic import atomic_path, write_json, write_text
 from plotlstm.errors import GeneratorError, SettingsMismatchError
+from plotlstm.progress import ProgressBar
 from plotlstm.synth.render import render, save_png, tune_process
 from plotlstm.synth.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
 from plotlstm.synth.style import resolve_style, validate_style_option
@@ -298,12 +298,8 @@ def generate(
     return root
 
 
-def _progress_bar(total: int, enabled: bool, root: Path) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, disable=not enabled or total == 0, unit="plot", desc=f"generate {root}", file=sys.stderr
-    )
+def _progress_bar(total: int, enabled: bool, root: Path) -> ProgressBar:
+    return ProgressBar(total, f"generate {root}", enabled)
 
 
 def _draw(todo: list[_Task], seed: int, style: Any, workers: int, progress: bool, root: Path) -> None:

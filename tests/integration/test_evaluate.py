@@ -47,7 +47,7 @@ LIGHTNING_CSV = """epoch,step,train/acc_a,train/acc_epoch,train/acc_step,train/l
 def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: int = 0) -> Path:
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
-    m = PlotLSTM(len(classes), classes, image_size=image_size, lstm_size=8, hidden_size=4)
+    m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
     return save_checkpoint(m, path)
 
 
@@ -105,8 +105,8 @@ def trained_run(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
                 "trainer.max_epochs=2",
                 "data.image_size=64",
                 "data.batch_size=8",
-                "model.lstm_size=16",
-                "model.hidden_size=8",
+                "model.net.lstm_size=16",
+                "model.net.hidden_size=8",
                 "test=false",
             ],
         )
@@ -142,11 +142,11 @@ def test_cli_end_to_end(trained_run: Path, tiny_root: Path, tmp_path: Path) -> N
     }
     assert metrics["loss"] > 0
     rows = list(csv.DictReader((out / "predictions.csv").open()))
-    assert len(rows) == 8 and sum(r["true"] != r["predicted"] for r in rows) == metrics["misclassified"]
+    assert len(rows) == 8 and sum(r["true"] != r["class"] for r in rows) == metrics["misclassified"]
     # the library gives the same probabilities for the same files
     classifier = PlotClassifier.from_checkpoint(trained_run, device="cpu")
     for row, pred in zip(rows, classifier.predict([r["path"] for r in rows]), strict=True):
-        assert pred.label == row["predicted"]
+        assert pred.label == row["class"]
         assert [pred.probabilities[c] for c in FOUR] == pytest.approx(
             [float(row[f"p_{c}"]) for c in FOUR], abs=1e-6
         )

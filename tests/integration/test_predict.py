@@ -17,8 +17,9 @@ from PIL import Image
 
 from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.results import write_predictions
 from plotlstm.models.module import PlotLSTM
-from plotlstm.predict import expand_inputs, main, predict_files, write_rows
+from plotlstm.predict import expand_inputs, main
 
 FOUR = ["biased", "ceiling", "none", "outlier"]
 
@@ -26,7 +27,7 @@ FOUR = ["biased", "ceiling", "none", "outlier"]
 def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: int = 0) -> Path:
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
-    m = PlotLSTM(len(classes), classes, image_size=image_size, lstm_size=8, hidden_size=4)
+    m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
     return save_checkpoint(m, path)
 
 
@@ -130,8 +131,8 @@ def test_command_library_and_batches_agree(
         assert list(one_by_one[i].probabilities.values()) == pytest.approx(batch[i].tolist(), abs=1e-6)
         assert pil[i].probabilities == pred.probabilities
     # unreadable files in between do not change the batches of the readable ones
-    rows = predict_files(classifier, expand_inputs([mixed]))
-    assert {Path(r.path): r.probabilities for r in rows if not r.error} == {
+    rows = classifier.predict_files(expand_inputs([mixed]))
+    assert {Path(r.source): r.probabilities for r in rows if not r.error} == {
         p: pred.probabilities for p, pred in zip(good, library, strict=True)
     }
 
@@ -168,7 +169,7 @@ def test_table_rows_and_progress(
     run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=[{mixed}]", "table_rows=3", "progress=true")
     captured = capsys.readouterr()
     assert "... 5 more rows" in captured.out
-    assert "predict" in captured.err and "img" in captured.err  # tqdm's bar
+    assert "predict" in captured.err and "8/8" in captured.err  # the progress bar, on stderr
     assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob("*.json"))
 
 
@@ -210,9 +211,9 @@ def test_bad_input_is_one_line(
     assert not list(tmp_path.glob("preds.*")) and not list(tmp_path.glob(".preds*"))
 
 
-def test_write_rows_refuses_other_formats(tmp_path: Path) -> None:
+def test_write_predictions_refuses_other_formats(tmp_path: Path) -> None:
     from plotlstm.errors import PlotLSTMError
 
     with pytest.raises(PlotLSTMError, match="csv or .json"):
-        write_rows([], FOUR, tmp_path / "x.xlsx")
+        write_predictions([], FOUR, tmp_path / "x.xlsx")
     assert not list(tmp_path.iterdir())

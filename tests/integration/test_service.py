@@ -98,7 +98,7 @@ def test_model_endpoint(client: TestClient, small: PlotClassifier, small_ckpt: P
     assert body["classes"] == CLASSES
     assert body["checkpoint"] == "small.ckpt"
     assert body["sha256"] == hashlib.sha256(small_ckpt.read_bytes()).hexdigest()[:12]
-    assert body["parameters"] == sum(p.numel() for p in small.model.parameters())
+    assert body["parameters"] == sum(p.numel() for p in small.net.parameters())
     assert body["image_size"] == SMALL
     assert body["hparams"]["image_size"] == SMALL and body["hparams"]["class_names"] == CLASSES
     assert body["limits"]["max_files"] == ServiceSettings().max_files

@@ -1,0 +1,30 @@
+"""The networks a model config can name (``model.net.arch``), and how logits become probabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from plotlstm.models.lstm import SeedLSTMNet
+
+NETWORKS: dict[str, type[nn.Module]] = {"seed_lstm": SeedLSTMNet}
+
+
+def build_network(arch: str = "seed_lstm", *, num_classes: int, image_size: int, **options: Any) -> nn.Module:
+    """The network ``arch`` for ``num_classes`` classes on (B, 3, image_size, image_size) input."""
+    if arch not in NETWORKS:
+        raise ValueError(f"model.net.arch: unknown network {arch!r}; use one of {sorted(NETWORKS)}")
+    try:
+        return NETWORKS[arch](num_classes=num_classes, image_size=image_size, **options)
+    except TypeError as err:
+        raise ValueError(f"model.net: {err}") from None
+
+
+def probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """(B, K) class probabilities: a (B,) logit is the second of two classes (sigmoid), (B, K) logits softmax."""
+    if logits.ndim == 1:
+        p = torch.sigmoid(logits.float())
+        return torch.stack([1 - p, p], dim=1)
+    return torch.softmax(logits.float(), dim=1)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
@@ -51,13 +50,15 @@ class PlotFolder(ImageFolder):
         return image_to_uint8(open_rgb(path), self.image_size, self.interpolation), target
 
     def drop_unreadable(self) -> list[str]:
-        """Remove the samples whose files fail Pillow's quick integrity check; return their paths."""
+        """Remove the samples whose files do not decode (fully, as training reads them); return their paths.
+
+        A header check (``Image.verify``) misses PNGs whose compressed data is corrupt but whose chunk
+        checksums are intact, so every file is decoded here once."""
         bad = []
         for path, _ in self.samples:
             try:
-                with Image.open(path) as img:
-                    img.verify()
-            except Exception:  # Pillow raises many types for broken files
+                open_rgb(path).close()
+            except DataError:
                 bad.append(path)
         if bad:
             keep = set(bad)

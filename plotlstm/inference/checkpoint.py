@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,36 +9,9 @@ import torch
 
 from plotlstm.atomic import atomic_path
 from plotlstm.errors import CheckpointError
+from plotlstm.models.networks import build_network, upgrade_checkpoint
 
 REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "net")
-SEED_NET = {"arch": "seed_lstm"}
-LEGACY_NET_KEYS = ("lstm_size", "num_layers", "hidden_size", "dropout", "recurrent_activation", "keras_init")
-
-
-def plain(value: Any) -> Any:
-    """Config containers (OmegaConf, tuples) as plain dicts and lists, so that checkpoints load weights-only."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return [plain(v) for v in value]
-    return value
-
-
-def upgrade_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
-    """A checkpoint written before the network was its own module (flat LSTM hyper-parameters, keys ``lstm.*``,
-    ``per_step.*``, ``head.*``) in today's layout (``net`` hyper-parameters, keys ``net.*``); others unchanged."""
-    hparams = ckpt.get("hyper_parameters")
-    if not isinstance(hparams, dict) or "net" in hparams:
-        return ckpt
-    net = dict(SEED_NET) | {k: hparams.pop(k) for k in LEGACY_NET_KEYS if k in hparams}
-    ckpt["hyper_parameters"] = {**hparams, "net": net}
-    state = ckpt.get("state_dict")
-    if isinstance(state, dict):
-        ckpt["state_dict"] = {
-            (f"net.{k}" if k.split(".")[0] in ("lstm", "per_step", "head") else k): v
-            for k, v in state.items()
-        }
-    return ckpt
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -120,8 +92,6 @@ def load_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
 
     Only torch is needed: no Lightning, no torchmetrics, no pickled code.
     """
-    from plotlstm.models.networks import build_network
-
     path = resolve_checkpoint(path)
     ckpt = read_checkpoint(path)
     hparams = dict(ckpt["hyper_parameters"])

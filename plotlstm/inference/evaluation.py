@@ -13,7 +13,7 @@ from rich.table import Table
 from torch.utils.data import DataLoader
 
 from plotlstm.atomic import write_json
-from plotlstm.data.datamodule import PlotFolder, check_split
+from plotlstm.data.folder import PlotFolder, check_split
 from plotlstm.errors import CheckpointError, DataError
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.figures import (
@@ -51,17 +51,15 @@ def load_folder(classifier: PlotClassifier, folder: Path, skip_unreadable: bool 
             f"ckpt_path: {classifier.checkpoint} was trained on classes {classifier.classes}, "
             f"but {folder} has {classes} ({', '.join(unknown)} unknown)"
         )
-    dataset = PlotFolder(folder, classifier.image_size, classifier.interpolation)
-    if skip_unreadable:
-        bad = dataset.drop_unreadable()
-        if bad:
-            log.warning("skipped %d unreadable files in %s, first: %s", len(bad), folder, bad[0])
-        if not dataset.samples:
-            raise DataError(f"data.root: no readable images in {folder}")
-    # map the folder's class index to the checkpoint's (by name): a folder may hold a subset of the classes
-    remap = [classifier.classes.index(c) for c in dataset.classes]
-    dataset.samples = [(path, remap[t]) for path, t in dataset.samples]
-    dataset.imgs, dataset.targets = dataset.samples, [t for _, t in dataset.samples]
+    dataset = PlotFolder(
+        folder,
+        classifier.image_size,
+        classifier.interpolation,
+        skip_unreadable,
+        class_names=classifier.classes,
+    )
+    if not dataset.samples:
+        raise DataError(f"data.root: no readable images in {folder}")
     return dataset
 
 

@@ -13,8 +13,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from plotlstm.data.images import scale
 from plotlstm.errors import TrainingError
-from plotlstm.inference.checkpoint import SEED_NET, plain, upgrade_checkpoint
-from plotlstm.models.networks import build_network, probabilities
+from plotlstm.models.networks import SEED_NET, build_network, plain, probabilities, upgrade_checkpoint
 
 SCHEDULERS = ("none", "onecycle", "cosine")
 NAN_CHECK_EVERY = 25  # steps, when the trainer does not log (log_every_n_steps=0)

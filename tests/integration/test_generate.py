@@ -94,7 +94,7 @@ def test_resume_makes_only_missing_files(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(gen, "save_png", counting)
     generate(tmp_path / "r", workers=1, **SMALL)
-    assert sorted(written) == sorted(p.name + ".tmp" for p in gone)
+    assert sorted(written) == sorted(f"{p.name}.{os.getpid()}.tmp" for p in gone)
     assert not list(root.rglob("*.tmp"))
     assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
     assert {p: p.read_bytes() for p in _pngs(root)} == before  # remade plots are identical
@@ -160,7 +160,7 @@ def test_full_disk_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.Mo
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(gen, "save_png", full_disk)
-    with pytest.raises(GeneratorError, match=r"^root: cannot write .*none_000004\.png\.tmp: disk full$"):
+    with pytest.raises(GeneratorError, match=r"^root: cannot write .*none_000004\.png\.\d+\.tmp: disk full$"):
         generate(root, workers=1, **SMALL)
     assert not list(root.rglob("*.tmp")) and not missing.exists()
     assert {p: p.read_bytes() for p in _pngs(root)} == before

@@ -200,15 +200,15 @@ def test_the_comparison_can_fail(keras_dir: Path) -> None:
     wrong_gate = keras_to_plotlstm(src, recurrent_activation="hard_sigmoid_keras3")
     assert np.abs(run_plotlstm(wrong_gate, keras["images"])[0] - keras["probs"]).max() > 1e-3
     swapped = keras_to_plotlstm(src)
-    h = swapped["hyper_parameters"]["lstm_size"]
-    w = swapped["state_dict"]["lstm.weight_ih_l0"]
-    swapped["state_dict"]["lstm.weight_ih_l0"] = torch.cat([w[h : 2 * h], w[:h], w[2 * h :]])  # f, i, g, o
+    h = swapped["hyper_parameters"]["net"]["lstm_size"]
+    w = swapped["state_dict"]["net.lstm.weight_ih_l0"]
+    swapped["state_dict"]["net.lstm.weight_ih_l0"] = torch.cat([w[h : 2 * h], w[:h], w[2 * h :]])  # f, i, g, o
     assert np.abs(run_plotlstm(swapped, keras["images"])[1] - keras["features"]).max() > 1e-3
     flat = keras_to_plotlstm(src)
     hp = flat["hyper_parameters"]
-    head = flat["state_dict"]["head.weight"]
-    flat["state_dict"]["head.weight"] = (
-        head.reshape(1, hp["image_size"], hp["hidden_size"]).transpose(1, 2).reshape(1, -1)
+    head = flat["state_dict"]["net.head.weight"]
+    flat["state_dict"]["net.head.weight"] = (
+        head.reshape(1, hp["image_size"], hp["net"]["hidden_size"]).transpose(1, 2).reshape(1, -1)
     )  # feature-then-time
     assert np.abs(run_plotlstm(flat, keras["images"])[0] - keras["probs"]).max() > 1e-3
 

@@ -168,3 +168,12 @@ def test_nan_loss_is_a_clear_error(tiny_root: Path, train_cfg, monkeypatch: pyte
     monkeypatch.setattr(PlotLSTM, "loss", lambda self, logits, y: logits.sum() * float("nan"))
     with pytest.raises(TrainingError, match=r"training loss became NaN or infinite at epoch 0"):
         train(train_cfg(tiny_root, "trainer.max_epochs=1"))
+
+
+@pytest.mark.gpu
+def test_fast_experiment_on_the_gpu(tiny_root: Path, train_cfg: Callable[..., DictConfig]) -> None:
+    """seed_four_class_fast as it runs on a GPU: bf16, the decoded set kept on the device."""
+    cfg = train_cfg(tiny_root, "experiment=seed_four_class_fast", "+trainer.fast_dev_run=true")
+    result = train(cfg)
+    assert cfg.trainer.accelerator in ("gpu", "cuda", "auto") and cfg.data.cache in ("device", "auto")
+    assert 0.0 <= result["metrics"]["test/acc"] <= 1.0

@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from plotlstm.data.cache import CachedPlots, build_cache
-from plotlstm.data.datamodule import PlotDataModule, PlotFolder
+from plotlstm.data.datamodule import PlotDataModule
+from plotlstm.data.folder import PlotFolder
 
 
 def copy_root(src: Path, dst: Path) -> Path:

@@ -62,5 +62,7 @@ def test_inference_loads_without_lightning_or_torchmetrics() -> None:
         "c.predict(torch.zeros(3, 16, 16))\n"
         "print(sorted(m for m in ('lightning', 'torchmetrics', 'pytorch_lightning') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import EpsImagePlugin, Image, PngImagePlugin
 
-from plotlstm.data.datamodule import PlotFolder
+from plotlstm.data.folder import PlotFolder
 from plotlstm.data.images import (
     IMAGE_FORMATS,
     CorruptImage,
@@ -148,6 +148,6 @@ def test_corrupt_compressed_data_with_valid_crcs(tmp_path: Path) -> None:
         img.verify()  # the header check that skip_unreadable used to rely on passes
     with pytest.raises(CorruptImage, match="bad.png"):
         open_rgb(data / "bad.png")
-    folder = PlotFolder(tmp_path / "data", 32)
-    assert folder.drop_unreadable() == [str(data / "bad.png")]
+    folder = PlotFolder(tmp_path / "data", 32, skip_unreadable=True)
+    assert folder.skipped == [str(data / "bad.png")]
     assert [Path(p).name for p, _ in folder.samples] == ["good.png"]

@@ -7,7 +7,6 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,9 @@ from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service.auth import token_dependency
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.budget import MemoryBudget, Ticket
-from plotlstm.service.decoding import FairDecoder
+from plotlstm.service.decoding import FairDecoder, decode_uploads
 from plotlstm.service.settings import ServiceSettings
-from plotlstm.service.uploads import (
-    FIELD,
-    FORMATS,
-    RequestError,
-    Upload,
-    prepare_upload,
-    probe_upload,
-    read_uploads,
-)
+from plotlstm.service.uploads import FIELD, FORMATS, RequestError, Upload, read_uploads
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -218,34 +209,16 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         return {"model": identity, "results": results}
 
     async def classify_uploads(uploads: list[Upload]) -> list[dict[str, Any] | RequestError]:
-        """Each upload's probabilities (via the fair decoder and the batcher) or its RequestError."""
-        outcomes: list[Any] = [None] * len(uploads)
-        jobs: dict[int, asyncio.Future[torch.Tensor]] = {}
-        key = object()  # this request's queue in the decoder
+        """Each upload's answer (decoded fairly, then through the batcher) or its RequestError."""
         batcher.expect(len(uploads))  # the batcher waits for these while they decode
         submitted = 0
         try:
-            for i, u in enumerate(uploads):
-                try:
-                    img = probe_upload(u.data, u.filename, i, settings)
-                except RequestError as err:
-                    outcomes[i] = err
-                    continue
-                job = decoder.submit(
-                    key,
-                    partial(prepare_upload, classifier.prepare, img, u.filename, i, budget),
-                    img.width * img.height,
-                )
-                jobs[i] = asyncio.wrap_future(job)
-            decoded = await asyncio.gather(*jobs.values(), return_exceptions=True)
-            waiting: dict[int, asyncio.Future[torch.Tensor]] = {}
-            for i, result in zip(jobs, decoded, strict=True):
-                if isinstance(result, RequestError):
-                    outcomes[i] = result
-                elif isinstance(result, BaseException):
-                    raise result
-                else:
-                    waiting[i] = batcher.enqueue(result, expected=True)
+            outcomes = await decode_uploads(uploads, classifier.prepare, settings, decoder, budget)
+            waiting = {
+                i: batcher.enqueue(x, expected=True)
+                for i, x in enumerate(outcomes)
+                if not isinstance(x, RequestError)
+            }
             submitted = len(waiting)
             rows = await asyncio.gather(*waiting.values())
         finally:

@@ -7,11 +7,19 @@ after at most the decodes already running; and images above ``large_pixels`` run
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
+
+from PIL import Image
+
+from plotlstm.service.budget import MemoryBudget
+from plotlstm.service.settings import ServiceSettings
+from plotlstm.service.uploads import RequestError, Upload, prepare_upload, probe_upload
 
 
 class FairDecoder:
@@ -99,3 +107,33 @@ class FairDecoder:
                     future.cancel()
             self._queues.clear()
             self._cond.notify_all()
+
+
+async def decode_uploads(
+    uploads: Sequence[Upload],
+    prepare: Callable[[Image.Image], Any],
+    settings: ServiceSettings,
+    decoder: FairDecoder,
+    budget: MemoryBudget,
+) -> list[Any]:
+    """Each upload decoded and passed through ``prepare`` (in the decoder's threads, this request's turn
+    among the others), or the :class:`RequestError` that names it: per file, in order.
+
+    Headers are read here (format allow-list, ``max_pixels``: cheap, nothing decoded); pixels are decoded in
+    the threads while holding their bytes in ``budget``. Any route that reads images uses this."""
+    outcomes: list[Any] = [None] * len(uploads)
+    jobs: dict[int, asyncio.Future[Any]] = {}
+    key = object()  # this request's queue in the decoder
+    for i, upload in enumerate(uploads):
+        try:
+            img = probe_upload(upload.data, upload.filename, i, settings)
+        except RequestError as err:
+            outcomes[i] = err
+            continue
+        job = partial(prepare_upload, prepare, img, upload.filename, i, budget)
+        jobs[i] = asyncio.wrap_future(decoder.submit(key, job, img.width * img.height))
+    for i, result in zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True), strict=True):
+        if isinstance(result, BaseException) and not isinstance(result, RequestError):
+            raise result
+        outcomes[i] = result
+    return outcomes

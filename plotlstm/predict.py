@@ -9,9 +9,9 @@ from omegaconf import DictConfig, ListConfig
 from rich.console import Console
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from plotlstm.cli import command, required
-from plotlstm.errors import PlotLSTMError
-from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.cli import check_batch_size, check_writable_file, command, required
+from plotlstm.errors import EXIT_NOTHING_DONE, PlotLSTMError
+from plotlstm.inference.classifier import PlotClassifier, pick_device
 from plotlstm.inference.results import check_output, print_predictions, write_predictions
 
 
@@ -35,6 +35,7 @@ def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
 
 @command("predict")
 def main(cfg: DictConfig) -> None:
+    """Exit status: 0 when at least one image was classified, 1 when none was, 2 on an error (one line)."""
     ckpt_path = required(
         cfg, "ckpt_path", "a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
     )
@@ -44,14 +45,23 @@ def main(cfg: DictConfig) -> None:
         raise PlotLSTMError("inputs: give image files or folders, e.g. inputs=[plot.png,plots/]")
     output = cfg.get("output")
     check_output(output)
+    if output:
+        check_writable_file(output, "output")
+    check_batch_size(cfg.batch_size)
+    pick_device(cfg.device)
+    table_rows = cfg.get("table_rows")
+    if table_rows is not None:
+        check_batch_size(table_rows, "table_rows")
     classifier = PlotClassifier.from_checkpoint(ckpt_path, device=cfg.device, batch_size=cfg.batch_size)
     paths = expand_inputs(inputs)
     rows = classifier.predict_files(paths, progress=cfg.progress and len(paths) > 1)
+    written = write_predictions(rows, classifier.classes, output) if output else None
     console = Console()
-    print_predictions(rows, classifier.classes, cfg.get("table_rows"), console)
-    if output:
-        written = write_predictions(rows, classifier.classes, output)
+    print_predictions(rows, classifier.classes, table_rows, console)
+    if written:
         console.print(f"predictions: {written}", highlight=False, soft_wrap=True, markup=False)
+    if not any(row.label for row in rows):
+        raise SystemExit(EXIT_NOTHING_DONE)
 
 
 if __name__ == "__main__":

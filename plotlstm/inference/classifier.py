@@ -17,7 +17,7 @@ from PIL import Image
 from torch import nn
 
 from plotlstm.data.images import image_to_uint8, open_rgb, scale
-from plotlstm.errors import DataError
+from plotlstm.errors import DataError, PlotLSTMError
 from plotlstm.inference.checkpoint import load_network, resolve_checkpoint
 from plotlstm.inference.results import Prediction
 from plotlstm.models.networks import probabilities
@@ -27,11 +27,27 @@ ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
-    if str(device) != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
+    """``auto``: cuda when present, else cpu; otherwise the named device, refused in one line
+    (:class:`PlotLSTMError` naming ``device``) when it is unknown or not on this machine."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(str(device))
+    except RuntimeError:
+        raise PlotLSTMError(
+            f"device: unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise PlotLSTMError(f"device: {device!r} asked for, but this machine has no usable CUDA GPU")
+        if chosen.index is not None and chosen.index >= count:
+            raise PlotLSTMError(f"device: {device!r} asked for, but this machine has {count} CUDA GPU(s)")
+    elif chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise PlotLSTMError(f"device: {device!r} asked for, but MPS is not available on this machine")
+    elif chosen.type not in ("cpu", "cuda", "mps"):
+        raise PlotLSTMError(f"device: {device!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return chosen
 
 
 def one_line(err: BaseException) -> str:
@@ -55,6 +71,8 @@ class PlotClassifier:
         checkpoint: str = "",
         hparams: dict[str, Any] | None = None,
     ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise PlotLSTMError(f"batch_size: must be a whole number >= 1, got {batch_size!r}")
         self.device = pick_device(device)
         self.net = net.to(self.device).eval()
         self.classes = list(classes)

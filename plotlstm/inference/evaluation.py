@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from torch.utils.data import DataLoader
 
@@ -148,13 +149,18 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     """The metrics as rich tables, then where the files are."""
     console = console or Console()
     classes = result["classes"]
-    table = Table(title=f"{result['data']}: {result['n']} plots", title_justify="left")
+    table = Table(title=f"{escape(result['data'])}: {result['n']} plots", title_justify="left")
     for name in ("class", "precision", "recall", "F1", "ROC AUC", "support"):
         table.add_column(name, justify="left" if name == "class" else "right")
     for name in classes:
         m = result["per_class"][name]
         table.add_row(
-            name, _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), _fmt(m["auc"]), str(m["support"])
+            escape(name),
+            _fmt(m["precision"]),
+            _fmt(m["recall"]),
+            _fmt(m["f1"]),
+            _fmt(m["auc"]),
+            str(m["support"]),
         )
     macro = result["macro"]
     table.add_section()
@@ -170,13 +176,13 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     cm = Table(title="confusion matrix (rows true, columns predicted)", title_justify="left")
     cm.add_column("true \\ predicted")
     for name in classes:
-        cm.add_column(name, justify="right")
+        cm.add_column(escape(name), justify="right")
     for name, row in zip(classes, result["confusion_matrix"], strict=True):
-        cm.add_row(name, *(str(v) for v in row))
+        cm.add_row(escape(name), *(str(v) for v in row))
     console.print(cm)
     console.print(
         f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}, "
-        f"{result['misclassified']} misclassified; checkpoint {result['checkpoint']}"
+        f"{result['misclassified']} misclassified; checkpoint {escape(result['checkpoint'])}"
     )
     for key, path in result["files"].items():
-        console.print(f"  {key}: {path}", soft_wrap=True, highlight=False)
+        console.print(f"  {key}: {path}", soft_wrap=True, highlight=False, markup=False)

@@ -323,3 +323,66 @@ def test_figures_are_valid_pngs(tmp_path: Path) -> None:
     assert img.mode in ("RGB", "RGBA")
     assert_png(contact_sheet([], tmp_path / "empty.png"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cm.png", "empty.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["out_dir={tmp}/afile/out"], "out_dir: cannot write to"),
+        (["data.batch_size=0"], "data.batch_size: must be a whole number >= 1"),
+        pytest.param(
+            ["device=cuda"],
+            "device: 'cuda' asked for, but this machine has no usable CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU"),
+        ),
+    ],
+)
+def test_options_checked_before_any_work(
+    bad_setup: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    expected: str,
+) -> None:
+    import plotlstm.evaluate as evaluate_module
+
+    def no_work(*a: object, **k: object) -> None:
+        raise AssertionError("evaluation started before the options were checked")
+
+    monkeypatch.setattr(evaluate_module, "evaluate", no_work)
+    (tmp_path / "afile").write_text("a file, not a folder")
+    args = [a.format(tmp=tmp_path) for a in args]
+    if not any(a.startswith("out_dir=") for a in args):
+        args.append(f"out_dir={tmp_path / 'out'}")
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(
+            monkeypatch, tmp_path, f"ckpt_path={bad_setup['ckpt']}", f"data.root={bad_setup['data']}", *args
+        )
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and expected in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_shows_paths_with_rich_markup_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    from plotlstm.inference.evaluation import print_report
+
+    per_class = {"a[/i]": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "auc": None, "support": 1}}
+    result = {
+        "data": "/data/odd[/i]name/test",
+        "n": 1,
+        "classes": ["a[/i]"],
+        "per_class": per_class,
+        "macro": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "auc": None},
+        "confusion_matrix": [[1]],
+        "accuracy": 1.0,
+        "loss": 0.1,
+        "misclassified": 0,
+        "checkpoint": "/runs/x[/bold]/best.ckpt",
+        "files": {"metrics": "/out/[red]metrics.json"},
+    }
+    print_report(result)
+    out = " ".join(capsys.readouterr().out.split())
+    for text in ("/data/odd[/i]name/test", "a[/i]", "/runs/x[/bold]/best.ckpt", "/out/[red]metrics.json"):
+        assert text in out, text

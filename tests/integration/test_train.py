@@ -84,6 +84,13 @@ def test_resume_continues_the_epoch_count(tiny_root: Path, tmp_path: Path, train
     assert first["epochs"] == 1 and second["epochs"] == 2
     rows = list(csv.DictReader((tmp_path / "b" / "epoch-log.csv").open(), delimiter=";"))
     assert [r["epoch"] for r in rows] == ["1"]
+    # the resumed run's best checkpoint is the best of all epochs (not of the resumed ones only), in its folder
+    before = list(csv.DictReader((tmp_path / "a" / "epoch-log.csv").open(), delimiter=";"))
+    losses = {int(r["epoch"]): float(r["val_loss"]) for r in before + rows}
+    best_epoch = min(losses, key=losses.__getitem__)
+    best = Path(second["best_checkpoint"])
+    assert best.name == f"epoch{best_epoch:02d}.ckpt" and best.parent == tmp_path / "b" / "checkpoints"
+    assert best.is_file()
 
 
 def test_seeded_runs_are_reproducible(tiny_root: Path, tmp_path: Path, train_cfg) -> None:

@@ -202,7 +202,9 @@ def test_the_comparison_can_fail(keras_dir: Path) -> None:
     swapped = keras_to_plotlstm(src)
     h = swapped["hyper_parameters"]["net"]["lstm_size"]
     w = swapped["state_dict"]["net.lstm.weight_ih_l0"]
-    swapped["state_dict"]["net.lstm.weight_ih_l0"] = torch.cat([w[h : 2 * h], w[:h], w[2 * h :]])  # f, i, g, o
+    swapped["state_dict"]["net.lstm.weight_ih_l0"] = torch.cat(
+        [w[h : 2 * h], w[:h], w[2 * h :]]
+    )  # f, i, g, o
     assert np.abs(run_plotlstm(swapped, keras["images"])[1] - keras["features"]).max() > 1e-3
     flat = keras_to_plotlstm(src)
     hp = flat["hyper_parameters"]

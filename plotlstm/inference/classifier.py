@@ -45,7 +45,7 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
 
 
 class PlotClassifier:
-    """Classify plots with a trained model, preprocessed exactly as in training (see ``plotlstm.transforms``)."""
+    """Classify plots with a trained model, preprocessed exactly as in training (see ``plotlstm.data.images``)."""
 
     def __init__(
         self, model: PlotLSTM, device: str | torch.device = "auto", batch_size: int = 64, checkpoint: str = ""

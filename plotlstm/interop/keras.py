@@ -2,7 +2,7 @@
 
 The Keras model is ``Permute((2, 1, 3))``, ``Reshape((S, 3 S))``, ``LSTM(H, return_sequences=True)`` twice,
 ``Dropout``, ``TimeDistributed(Dense(D))``, ``Flatten``, ``Dense(1, sigmoid)`` or ``Dense(K, softmax)``.
-Weights are read with h5py (no Keras needed) and mapped onto :class:`plotlstm.model.PlotLSTM`:
+Weights are read with h5py (no Keras needed) and mapped onto :class:`plotlstm.models.module.PlotLSTM`:
 
 - LSTM kernel ``(in, 4H)`` -> ``weight_ih (4H, in)``, recurrent kernel ``(H, 4H)`` -> ``weight_hh (4H, H)``;
   both libraries order the gate blocks input, forget, cell (PyTorch's "g"), output, so no reordering;

@@ -1,4 +1,5 @@
-"""The FastAPI app: ``/v1/classify``, ``/v1/model``, ``/healthz`` and the page at ``/``."""
+"""The FastAPI app: ``/v1/classify``, ``/v1/model``, ``/healthz``, the page at ``/``; ``/v1/check`` and the examples
+in :mod:`plotlstm.service.check_route`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from plotlstm import __version__
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service.batcher import DynamicBatcher
+from plotlstm.service.check_route import add_check_routes
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import FIELD, FORMATS, RequestError, prepare_upload, read_uploads
 
@@ -188,6 +190,16 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         ]
         return {"model": identity, "results": results}
 
+    add_check_routes(
+        app,
+        classifier.classes,
+        classifier.prepare,
+        lambda rows: to_results(classifier, rows),
+        batcher,
+        decoders,
+        settings,
+        identity,
+    )
     return app
 
 

@@ -129,7 +129,7 @@ def print_results(results: Sequence[CheckResult], classes: Sequence[str], consol
 
 
 @command("check")
-def main(cfg: DictConfig) -> None:
+def run(cfg: DictConfig) -> None:
     fits = fits_from_config(cfg)
     classifier = load_classifier(cfg.get("ckpt_path"), device=cfg.get("device", "auto"))
     results = check_many(list(fits.values()), list(fits), classifier, bool(cfg.get("drop_nonfinite", False)))
@@ -151,6 +151,20 @@ def main(cfg: DictConfig) -> None:
             with atomic_path(target) as tmp:
                 tmp.write_bytes(r.png())
             console.print(f"plot: {escape(str(target))}", highlight=False, soft_wrap=True)
+
+
+def hydra_quoted(arg: str) -> str:
+    """``formula=y ~ x1`` as ``formula='y ~ x1'``: Hydra's override grammar reads a bare ``~`` as an operator."""
+    key, sep, value = arg.partition("=")
+    if key != "formula" or not sep or value[:1] in ("'", '"', "["):
+        return arg
+    return "formula='" + value.replace("'", "\\'") + "'"
+
+
+def main() -> None:
+    """The command's entry point (``python -m plotlstm.check``, ``plotlstm-check``)."""
+    sys.argv = [sys.argv[0], *map(hydra_quoted, sys.argv[1:])]
+    run()
 
 
 class _CallableModule(types.ModuleType):

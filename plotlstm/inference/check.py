@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from plotlstm.errors import CheckError, PlotLSTMError
 from plotlstm.synth.binned import binned_lowess
@@ -252,9 +252,14 @@ def smoother_for(n: int) -> Any:
     return None if n <= EXACT_LOWESS_MAX else binned_lowess
 
 
+@lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()  # scans the loaded libraries once
+
+
 def draw(data: FitData, style: Style = R_STYLE) -> Image.Image:
     """The R-look plot of validated data, in memory."""
-    with threadpool_limits(1, user_api="blas"):  # BLAS threads only spin on these small products
+    with _threadpools().limit(limits=1, user_api="blas"):  # BLAS threads only spin on these small products
         return render(data.fitted, data.residuals, style, smoother_for(len(data.fitted)))
 
 

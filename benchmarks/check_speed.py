@@ -33,14 +33,23 @@ from plotlstm.synth.render import curve_vertices, lowess, plot_limits, render, t
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median seconds of ``fn()`` over ``repeats`` calls after one warm-up, and the last result."""
+    """Median wall seconds of ``fn()`` over ``repeats`` calls after one warm-up, and the last result.
+
+    Also keeps the median CPU seconds of this process (all its threads) in ``CPU[fn]``: on a machine shared with
+    other jobs the wall time includes waiting for a core, the CPU time does not.
+    """
     out = fn()
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    CPU[0] = statistics.median(cpus)
+    return statistics.median(walls), out
+
+
+CPU = [0.0]
 
 
 def baseline(fitted: np.ndarray, residuals: np.ndarray, classifier: PlotClassifier) -> Any:
@@ -96,13 +105,18 @@ def main() -> None:
         base_s, (base_pred, base_image) = timed(
             lambda f=f, r=r: baseline(f, r, classifier), 1 if n > 100_000 else repeats
         )
+        base_cpu = CPU[0]
         ours_s, result = timed(lambda f=f, r=r: check(fitted=f, residuals=r, classifier=classifier), repeats)
+        ours_cpu = CPU[0]
         draw_s, _ = timed(lambda f=f, r=r: draw(FitData(f, r)), repeats)
         model_s, _ = timed(lambda image=result.image: classifier.predict(image), repeats)
         diff = np.abs(np.asarray(result.image, dtype=int) - np.asarray(base_image)).max(axis=2)
         print(
             f"n={n:>9,}: check() {1e3 * ours_s:7.1f} ms, baseline (render + model) {1e3 * base_s:7.1f} ms, "
             f"speed-up x{base_s / ours_s:.2f} (check's drawing {1e3 * draw_s:.1f} ms, model call {1e3 * model_s:.1f} ms)"
+        )
+        print(
+            f"             CPU time of this process: check() {1e3 * ours_cpu:.1f} ms, baseline {1e3 * base_cpu:.1f} ms"
         )
         print(
             f"             curve vs exact lowess: max {curve_error_px(f, r):.3f} px; "

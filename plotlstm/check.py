@@ -52,17 +52,26 @@ def read_table(path: str | Path) -> Any:
 
 def fit_formula(frame: Any, formula: str, source: str = "the data") -> Any:
     """``statsmodels.formula.api.ols(formula, frame).fit()``; a bad formula or a missing column is one line."""
+    import numpy as np
+    import statsmodels
     import statsmodels.formula.api as smf
-    from patsy import PatsyError
+    from patsy import EvalEnvironment, PatsyError
 
     if "~" not in formula:
         raise CheckError(f"formula {formula!r}: expected 'response ~ terms', e.g. 'y ~ x1 + x2 + C(group)'")
+    names = {"np": np, "numpy": np}  # np.log(x) and friends, as in a script
+    version = tuple(int(part) for part in re.findall(r"\d+", statsmodels.__version__)[:2])
+    env: Any = names if version >= (0, 15) else EvalEnvironment([names])  # 0.15 deprecates EvalEnvironment
     try:
-        return smf.ols(formula, frame, missing="drop").fit()
+        return smf.ols(formula, frame, missing="drop", eval_env=env).fit()
     except PatsyError as err:
         first = str(err).splitlines()[0]
         missing = re.search(r"name '([^']+)' is not defined", first)
         columns = ", ".join(map(str, frame.columns))
+        if missing and re.search(rf"(?<![\w.]){re.escape(missing.group(1))}\s*\(", formula):
+            raise CheckError(
+                f"formula {formula!r}: {missing.group(1)!r} is not a function here (use np.{missing.group(1)}, ...)"
+            ) from None
         if missing:
             raise CheckError(
                 f"formula {formula!r}: {missing.group(1)!r} is not a column of {source} (columns: {columns})"

@@ -98,7 +98,8 @@ def main() -> None:
             )
         classifier = PlotClassifier.from_checkpoint(ckpt, device="cpu")
     print(
-        f"cpu cores: {os.cpu_count()}, torch threads: {args.threads}, model input {classifier.image_size} px"
+        f"cpu cores: {os.cpu_count()}, torch threads: {args.threads}, model input {classifier.image_size} px, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     for n, repeats in ((10_000, args.repeats), (1_000_000, max(1, args.repeats // 2))):
         f, r = fit_of(n, seed=n)

@@ -58,13 +58,27 @@ def _half_widths(anchors: np.ndarray, edges: np.ndarray, cdf: np.ndarray, q: int
     return hi
 
 
+def _anchors(centre: np.ndarray) -> np.ndarray:
+    """Where R's lowess fits (x scaled to [0, 1]): from the first point, each next fit point is the last one at most
+    ``delta`` further, or the next one after a gap; the last point always. Here the points are the occupied bins'
+    mean x (the first and last replaced by the exact ends)."""
+    points = centre.copy()
+    points[0], points[-1] = 0.0, 1.0
+    out, j = [0], 0
+    while j < len(points) - 1:
+        k = int(np.searchsorted(points, points[j] + DELTA, side="right")) - 1
+        j = max(k, j + 1)
+        out.append(j)
+    return points[out]
+
+
 def binned_lowess(
     x: np.ndarray, y: np.ndarray, bins: int = BINS, span: float = SPAN, iterations: int = ITERATIONS
 ) -> tuple[np.ndarray, np.ndarray]:
     """R's ``lowess(x, y)`` from binned sums: the fit points ``(xs, ys)`` of its piecewise-linear curve.
 
-    The fit points lie ``delta`` = 1 % of the x range apart, from ``min(x)`` to ``max(x)`` (R: at data points at
-    most ``delta`` apart). ``x`` must have a positive range; non-finite values are the caller's business.
+    The fit points are R's (data points at most ``delta`` = 1 % of the x range apart, or the two sides of a gap),
+    taken at bin resolution. ``x`` must have a positive range; non-finite values are the caller's business.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -80,13 +94,12 @@ def binned_lowess(
     edges = np.linspace(0.0, 1.0, bins + 1)
     cdf = np.concatenate(([0.0], np.cumsum(counts)))
     q = max(min(int(np.floor(span * n + 1e-5)), n), 2)
-    anchors = np.linspace(0.0, 1.0, int(round(1 / DELTA)) + 1)
+    anchors = _anchors(centre)
     h = _half_widths(anchors, edges, cdf, q)
     kernel = _tricube(np.abs(centre[None, :] - anchors[:, None]) / h[:, None])  # (anchors, occupied bins)
 
-    steps = len(anchors) - 1
-    k = np.minimum((u * steps).astype(np.int64), steps - 1)  # the curve's segment under each point
-    t = u * steps - k
+    k = np.minimum(np.searchsorted(anchors, u, side="right") - 1, len(anchors) - 2)  # each point's segment
+    t = (u - anchors[k]) / np.diff(anchors)[k]
     m = len(centre)
     columns = (u, u * u, y, u * y)
     robust: np.ndarray | None = None
@@ -103,7 +116,9 @@ def binned_lowess(
             sxx = s2 / s0 - xbar * xbar
             slope = np.where(np.sqrt(np.maximum(sxx, 0.0)) > 0.001, (t1 / s0 - xbar * ybar) / sxx, 0.0)
             new = ybar + (anchors - xbar) * slope
-        fit = np.where(np.isfinite(new), new, fit)  # no weight left near an anchor: keep the last fit
+        valid = np.isfinite(new)
+        if valid.any():  # an anchor with no weight near it (a gap in x): the curve is straight across, as R's
+            fit = new if valid.all() else np.interp(anchors, anchors[valid], new[valid])
         if step == iterations:
             break
         res = np.diff(fit)[k]
@@ -112,7 +127,7 @@ def binned_lowess(
         np.subtract(y, res, out=res)
         np.abs(res, out=res)
         cmad = 6.0 * _median(res[:: max(1, n // MEDIAN_SAMPLE)])
-        if cmad < 1e-7 * float(res.mean()):
+        if cmad <= 1e-7 * float(res.mean()):  # a (near) perfect fit: R stops here too
             break
         r = np.minimum(res / cmad, 1.0)  # R's bisquare: (1 - r^2)^2, 0 beyond 0.999
         robust = 1.0 - r * r

@@ -48,6 +48,20 @@ def test_binned_lowess_follows_skewed_heavy_x_and_a_wide_range_of_scales() -> No
     assert curve_error_px(x, y + (x > np.median(x)) * 5e-3) < 0.5
 
 
+def test_binned_lowess_crosses_gaps_and_ties_as_r_does() -> None:
+    """R fits at data points: straight across a gap in x, and at every value of a discrete x."""
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.random(3000), 5 + rng.random(3000)])
+    y = rng.standard_normal(6000) + np.sin(x)
+    assert curve_error_px(x, y) < 0.5
+    xs, _ = binned_lowess(x, y)
+    assert not ((xs > 1.01) & (xs < 4.99)).any()  # no fit point inside the gap
+    discrete = rng.integers(0, 5, size=20_000).astype(float)
+    noise = rng.standard_normal(20_000)
+    assert np.array_equal(binned_lowess(discrete, noise)[0], np.arange(5.0))
+    assert curve_error_px(discrete, noise) < 0.05
+
+
 def test_counts_stamping_equals_per_point_stamping(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(1)
     x, r = rng.gamma(2.0, size=20_000), rng.standard_normal(20_000)

@@ -223,8 +223,8 @@ def add_check_routes(
                     "action": EXAMPLES[c][1],
                     "image": f"v1/examples/{c}.png",
                 }
-                for c in classes
-                if c in EXAMPLES
+                for c in EXAMPLES  # healthy first
+                if c in classes
             ]
         }
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]  # trains a tiny model: over a minute
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "check_real_fits.ipynb"
 KERNEL = "plotlstm-test"

@@ -21,6 +21,8 @@ _EXPORTS = {
     "DataError": "plotlstm.errors",
     "CheckpointError": "plotlstm.errors",
     "classification_report": "plotlstm.inference.metrics",
+    "check": "plotlstm.inference.check",
+    "CheckResult": "plotlstm.inference.check",
 }
 __all__ = [
     "CheckpointError",
@@ -30,12 +32,15 @@ __all__ = [
     "PlotLSTM",
     "PlotLSTMError",
     "Prediction",
+    "CheckResult",
+    "check",
     "classification_report",
 ]
 
 if TYPE_CHECKING:
     from plotlstm.data.datamodule import PlotDataModule
     from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
+    from plotlstm.inference.check import CheckResult, check
     from plotlstm.inference.classifier import PlotClassifier, Prediction
     from plotlstm.inference.metrics import classification_report
     from plotlstm.models.module import PlotLSTM

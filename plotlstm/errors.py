@@ -20,6 +20,10 @@ class CheckpointError(PlotLSTMError, ValueError):
     """A checkpoint is missing, unreadable, not plotlstm's, or does not fit the data."""
 
 
+class CheckError(PlotLSTMError, ValueError):
+    """A fit that cannot be checked: unknown object, unequal lengths, too few or non-finite values, bad formula."""
+
+
 class GeneratorError(PlotLSTMError, ValueError):
     """Bad generator arguments or an unwritable data root."""
 

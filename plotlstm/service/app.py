@@ -1,4 +1,5 @@
-"""The FastAPI app: ``/v1/classify``, ``/v1/model``, ``/healthz`` and the page at ``/``."""
+"""The FastAPI app: ``/v1/classify``, ``/v1/model``, ``/healthz``, the page at ``/``; ``/v1/check`` and the examples
+in :mod:`plotlstm.service.check_route`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service.auth import token_dependency
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.budget import MemoryBudget, Ticket
+from plotlstm.service.check_route import add_check_routes
 from plotlstm.service.decoding import FairDecoder, decode_uploads
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import FIELD, FORMATS, RequestError, Upload, read_uploads
@@ -227,6 +229,16 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
             outcomes[i] = prediction
         return outcomes
 
+    add_check_routes(
+        app,
+        classifier.classes,
+        classifier.prepare,
+        lambda rows: to_results(classifier, rows),
+        batcher,
+        decoder,
+        settings,
+        identity,
+    )
     return app
 
 

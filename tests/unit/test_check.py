@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
-    model = PlotLSTM(4, FOUR, image_size=32, lstm_size=8, hidden_size=4)
+    model = PlotLSTM(4, FOUR, image_size=32, net=dict(lstm_size=8, hidden_size=4))
     return save_checkpoint(model, tmp_path_factory.mktemp("check") / "model.ckpt")
 
 

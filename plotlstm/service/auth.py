@@ -13,6 +13,9 @@ from plotlstm.service.uploads import RequestError
 
 OPEN_PATHS = frozenset({"/healthz", "/", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 """Reachable without the token: liveness, the page's HTML, and the API docs (no model, no results)."""
+OPEN_PREFIXES = ("/v1/examples",)
+"""Also open: the example plots of each class for first-time visitors (drawn from a fixed seed; an ``<img>`` on
+the page cannot send a header)."""
 
 bearer = HTTPBearer(
     auto_error=False, description="the service's api_token (serve.yaml or PLOTLSTM_API_TOKEN)"
@@ -29,7 +32,8 @@ def token_dependency(token: str | None) -> Callable[..., Awaitable[None]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> None:
-        if token is None or request.url.path in OPEN_PATHS:
+        path = request.url.path
+        if token is None or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             return
         given = credentials.credentials if credentials is not None else ""
         if not secrets.compare_digest(given.encode(), token.encode()):

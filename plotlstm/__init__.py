@@ -2,7 +2,7 @@
 
 The main names load lazily, so ``import plotlstm.synth.generator`` (and the generator's worker processes) do not pay
 for importing torch and Lightning. The commands' library calls live in their modules, named like them:
-``plotlstm.generate.generate``, ``plotlstm.evaluate.evaluate``, ``plotlstm.keras_import.import_keras``.
+``plotlstm.generate.generate``, ``plotlstm.evaluate.evaluate``, ``plotlstm.import_keras.import_keras``.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "PlotClassifier": "plotlstm.classifier",
-    "Prediction": "plotlstm.classifier",
-    "PlotDataModule": "plotlstm.data",
-    "PlotLSTM": "plotlstm.model",
+    "PlotClassifier": "plotlstm.inference.classifier",
+    "Prediction": "plotlstm.inference.classifier",
+    "PlotDataModule": "plotlstm.data.datamodule",
+    "PlotLSTM": "plotlstm.models.module",
     "PlotLSTMError": "plotlstm.errors",
     "DataError": "plotlstm.errors",
     "CheckpointError": "plotlstm.errors",
-    "classification_report": "plotlstm.metrics",
+    "classification_report": "plotlstm.inference.metrics",
+    "check": "plotlstm.inference.check",
+    "CheckResult": "plotlstm.inference.check",
 }
 __all__ = [
     "CheckpointError",
@@ -30,12 +32,15 @@ __all__ = [
     "PlotLSTM",
     "PlotLSTMError",
     "Prediction",
+    "CheckResult",
+    "check",
     "classification_report",
 ]
 
 if TYPE_CHECKING:
     from plotlstm.data.datamodule import PlotDataModule
     from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
+    from plotlstm.inference.check import CheckResult, check
     from plotlstm.inference.classifier import PlotClassifier, Prediction
     from plotlstm.inference.metrics import classification_report
     from plotlstm.models.module import PlotLSTM

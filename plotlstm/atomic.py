@@ -12,9 +12,11 @@ from typing import Any
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield ``path.tmp`` beside ``path``: it replaces ``path`` when the block succeeds, and is removed otherwise."""
+    """Yield ``path.<pid>.tmp`` beside ``path``: it replaces ``path`` when the block succeeds, and is removed
+    otherwise. The process id keeps concurrent writers of the same file (DDP ranks building one cache, two
+    generate runs) off each other's temporary file; the last complete write wins."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -3,7 +3,9 @@ a user's mistake is one line, ``error: ...``, with exit status 2."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,3 +45,38 @@ def required(cfg: Any, key: str, example: str) -> Any:
     if value in (None, "", []):
         raise PlotLSTMError(f"{key}: give {example}")
     return value
+
+
+def check_batch_size(value: Any, key: str = "batch_size") -> int:
+    """A whole number >= 1, or one line naming ``key``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PlotLSTMError(f"{key}: must be a whole number >= 1, got {value!r}")
+    return value
+
+
+def check_writable_dir(folder: str | Path, key: str) -> Path:
+    """Prove that ``folder`` can be made and written (a probe file in its nearest existing folder), before any
+    work and without leaving anything behind; else one line naming ``key``."""
+    folder = Path(folder).absolute()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PlotLSTMError(f"{key}: cannot write to {folder} ({existing} is not a folder)")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".plotlstm-probe-"):
+            pass
+    except OSError as err:
+        raise PlotLSTMError(f"{key}: cannot write to {folder} ({err.strerror or err})") from None
+    return folder
+
+
+def check_writable_file(path: str | Path, key: str) -> Path:
+    """The folder of ``path`` is writable and ``path`` is not a folder, or one line naming ``key``."""
+    path = Path(path)
+    if path.is_dir():
+        raise PlotLSTMError(f"{key}: {path} is a folder; give a file name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise PlotLSTMError(f"{key}: cannot write to {path} (permission denied)")
+    check_writable_dir(path.parent, key)
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 
@@ -17,6 +18,10 @@ class DataError(PlotLSTMError, ValueError):
 
 class CheckpointError(PlotLSTMError, ValueError):
     """A checkpoint is missing, unreadable, not plotlstm's, or does not fit the data."""
+
+
+class CheckError(PlotLSTMError, ValueError):
+    """A fit that cannot be checked: unknown object, unequal lengths, too few or non-finite values, bad formula."""
 
 
 class GeneratorError(PlotLSTMError, ValueError):
@@ -35,11 +40,39 @@ class TrainingError(PlotLSTMError, FloatingPointError):
     """Training went wrong in a way the user can act on (for example a NaN loss)."""
 
 
+EXIT_ERROR = 2
+"""Exit status of a command that stopped on an error (one line on stderr)."""
+EXIT_NOTHING_DONE = 1
+"""Exit status of a command that ran but produced no result (``predict``: no input could be classified)."""
+TRACEBACK_ENV = "PLOTLSTM_TRACEBACK"
+
+
+def describe(err: BaseException) -> str:
+    """One line for any error: the message of a PlotLSTMError, the file and reason of an OSError, else the
+    exception's type and first line."""
+    if isinstance(err, PlotLSTMError):
+        return " ".join(str(err).split())
+    if isinstance(err, OSError) and err.strerror:
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror}"
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
 @contextlib.contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Turn a :class:`PlotLSTMError` into ``error: ...`` on stderr and exit status 2 (for the commands)."""
+    """Turn any error into ``error: ...`` (one line) on stderr and exit status 2, for the commands.
+
+    Errors other than :class:`PlotLSTMError` and ``OSError`` are bugs or surprises: the line says so, and
+    ``PLOTLSTM_TRACEBACK=1`` shows the traceback instead."""
     try:
         yield
     except PlotLSTMError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+        print(f"error: {describe(err)}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+    except Exception as err:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        hint = "" if isinstance(err, OSError) else f" (unexpected; {TRACEBACK_ENV}=1 shows the traceback)"
+        print(f"error: {describe(err)}{hint}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None

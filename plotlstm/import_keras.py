@@ -32,8 +32,8 @@ def run(cfg: DictConfig) -> Path:
     hp = ckpt["hyper_parameters"]
     print(
         f"wrote {out}: {hp['num_classes']} classes {hp['class_names']}, image_size {hp['image_size']}, "
-        f"lstm_size {hp['lstm_size']}, hidden_size {hp['hidden_size']}, "
-        f"recurrent_activation {hp['recurrent_activation']} (Keras {ckpt['plotlstm_import']['keras_version']})"
+        f"lstm_size {hp['net']['lstm_size']}, hidden_size {hp['net']['hidden_size']}, "
+        f"recurrent_activation {hp['net']['recurrent_activation']} (Keras {ckpt['plotlstm_import']['keras_version']})"
     )
     return out
 

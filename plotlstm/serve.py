@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -13,9 +14,10 @@ from omegaconf import DictConfig
 
 from plotlstm.cli import command, required
 from plotlstm.errors import PlotLSTMError
-from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.classifier import PlotClassifier, pick_device
 from plotlstm.service import ServiceSettings, create_app
-from plotlstm.service.server import uvicorn_config
+from plotlstm.service.server import LOG_LEVELS, uvicorn_config
+from plotlstm.service.settings import TOKEN_ENV
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +40,47 @@ def torch_threads(option: int | str | None) -> int:
     the event loop need the other core), else torch's default; a number is taken as given."""
     if option in (None, "auto"):
         return 1 if (os.cpu_count() or 1) <= 2 else torch.get_num_threads()
-    if int(option) < 1:
-        raise PlotLSTMError(f"torch_threads: must be a positive number or auto, got {option!r}")
-    return int(option)
+    if isinstance(option, bool) or not isinstance(option, int) or option < 1:
+        raise PlotLSTMError(f"torch_threads: must be a whole number >= 1 or auto, got {option!r}")
+    return option
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses that only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_options(cfg: DictConfig) -> ServiceSettings:
+    """Every option checked, in one line each, before the checkpoint is loaded or a port is taken."""
+    required(cfg, "ckpt_path", "a checkpoint file or a training run's folder (ckpt_path=...)")
+    level = cfg.get("log_level", "info")
+    if not isinstance(level, str) or level.lower() not in LOG_LEVELS:
+        raise PlotLSTMError(f"log_level: use one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    torch_threads(cfg.get("torch_threads", "auto"))
+    pick_device(cfg.get("device", "auto"))
+    settings = ServiceSettings.from_mapping(cfg)
+    allow_anonymous = cfg.get("allow_anonymous", False)
+    if not isinstance(allow_anonymous, bool):
+        raise PlotLSTMError(f"allow_anonymous: must be true or false, got {allow_anonymous!r}")
+    if not is_loopback(str(cfg.host)) and settings.api_token is None and not allow_anonymous:
+        raise PlotLSTMError(
+            f"host: {cfg.host} is reachable from other machines; set api_token=... (or {TOKEN_ENV}), "
+            "or allow_anonymous=true to serve without authentication"
+        )
+    check_listen(cfg.host, cfg.port)
+    return settings
 
 
 def build_app(cfg: DictConfig) -> FastAPI:
     """Load the checkpoint once (weights only) and wrap it in the service."""
     ckpt_path = required(cfg, "ckpt_path", "a checkpoint file or a training run's folder (ckpt_path=...)")
     settings = ServiceSettings.from_mapping(cfg)
+    pick_device(cfg.get("device", "auto"))
     torch.set_num_threads(torch_threads(cfg.get("torch_threads", "auto")))
     try:
         classifier = PlotClassifier.from_checkpoint(
@@ -60,7 +94,7 @@ def build_app(cfg: DictConfig) -> FastAPI:
 
 
 def serve(cfg: DictConfig) -> None:
-    check_listen(cfg.host, cfg.port)
+    settings = check_options(cfg)
     app = build_app(cfg)
     model = app.state.classifier
     log.info(
@@ -71,9 +105,16 @@ def serve(cfg: DictConfig) -> None:
         cfg.host,
         cfg.port,
     )
-    if cfg.host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s: anyone who can reach this port can use the service", cfg.host)
-    uvicorn.Server(uvicorn_config(app, cfg.host, cfg.port, cfg.get("log_level", "info"))).run()
+    if settings.api_token is None and not is_loopback(str(cfg.host)):
+        log.warning(
+            "listening on %s without a token (allow_anonymous=true): anyone who reaches it may use it",
+            cfg.host,
+        )
+    elif settings.api_token is not None:
+        log.info("requests need the token (Authorization: Bearer ...); /healthz, / and /docs stay open")
+    uvicorn.Server(
+        uvicorn_config(app, cfg.host, cfg.port, str(cfg.get("log_level", "info")).lower(), settings)
+    ).run()
 
 
 @command("serve")

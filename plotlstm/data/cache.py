@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -14,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from plotlstm.atomic import atomic_path, write_json
 from plotlstm.data.images import image_to_uint8, open_rgb
+from plotlstm.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 CHUNK = 256
@@ -51,19 +52,57 @@ def build_cache(
     """Return the store for ``samples``, building it (in parallel, atomically) if it is missing or stale.
 
     The store is ``<key>.u8`` (N x 3 x S x S uint8) with ``<key>.json`` beside it; the JSON is written last,
-    so a store without it (an interrupted build) is never used.
+    so a store without it (an interrupted build) is never used. Builders of the same store (DDP ranks, two
+    runs on one data set) take turns on a lock file: the first builds, the others wait and then use its store.
     """
     cache_dir = Path(cache_dir)
     key = fingerprint(samples, image_size, interpolation)
     store, meta = cache_dir / f"{key}.u8", cache_dir / f"{key}.json"
     shape = (len(samples), 3, image_size, image_size)
-    if meta.is_file() and store.is_file() and store.stat().st_size == int(np.prod(shape)):
+    if _complete(store, meta, shape):
         return store
     cache_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(cache_dir / f"{key}.lock"):
+        if _complete(store, meta, shape):  # another builder finished it while this one waited
+            return store
+        return _build(samples, cache_dir, store, meta, shape, image_size, interpolation, workers, progress)
+
+
+def _complete(store: Path, meta: Path, shape: tuple[int, ...]) -> bool:
+    return meta.is_file() and store.is_file() and store.stat().st_size == int(np.prod(shape))
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` for the block (waits for the holder; released if it dies)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(
+    samples: Sequence[tuple[str, int]],
+    cache_dir: Path,
+    store: Path,
+    meta: Path,
+    shape: tuple[int, ...],
+    image_size: int,
+    interpolation: str,
+    workers: int,
+    progress: bool,
+) -> Path:
     paths = [p for p, _ in samples]
     chunks = [(start, paths[start : start + CHUNK]) for start in range(0, len(paths), CHUNK)]
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(paths), desc=f"caching {cache_dir.name}", unit="img", disable=not progress)
+    bar = ProgressBar(len(paths), f"caching {cache_dir.name}", progress)
     with atomic_path(store) as tmp:
         np.memmap(tmp, dtype=np.uint8, mode="w+", shape=shape).flush()
         fill = [(str(tmp), shape, start, part, image_size, interpolation) for start, part in chunks]
@@ -81,6 +120,7 @@ def build_cache(
         if old != meta:
             old.unlink(missing_ok=True)
             old.with_suffix(".u8").unlink(missing_ok=True)
+            old.with_suffix(".lock").unlink(missing_ok=True)
     return store
 
 

@@ -7,63 +7,15 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset
-from torchvision.datasets import ImageFolder
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from plotlstm.data.cache import CachedPlots, DeviceBatches, build_cache
-from plotlstm.data.images import IMAGE_SIZE, image_to_uint8, open_rgb
+from plotlstm.data.folder import PlotFolder, check_split
+from plotlstm.data.images import IMAGE_SIZE
 from plotlstm.errors import DataError
 
 log = logging.getLogger(__name__)
 CACHE_MODES = ("none", "disk", "device", "auto")
-
-
-def check_split(root: Path, split: str) -> list[str]:
-    """The class folder names of ``root/split``; one clear error if the folder or any class is missing or empty."""
-    folder = root / split
-    if not folder.is_dir():
-        raise DataError(
-            f"data.root: {folder} does not exist; make the data with `python -m plotlstm.generate` "
-            "(or run training with an experiment that generates it)"
-        )
-    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if not classes:
-        raise DataError(f"data.root: {folder} has no class folders")
-    for name in classes:
-        if not any(f.suffix.lower() in IMG_EXTENSIONS for f in (folder / name).iterdir()):
-            raise DataError(f"data.root: class folder {folder / name} has no images")
-    return classes
-
-
-class PlotFolder(ImageFolder):
-    """ImageFolder that yields (uint8 (3, S, S) tensor, class index) and names the file it cannot read."""
-
-    def __init__(
-        self, root: str | Path, image_size: int = IMAGE_SIZE, interpolation: str = "nearest"
-    ) -> None:
-        super().__init__(str(root), loader=open_rgb)
-        self.image_size, self.interpolation = image_size, interpolation
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        path, target = self.samples[index]
-        return image_to_uint8(open_rgb(path), self.image_size, self.interpolation), target
-
-    def drop_unreadable(self) -> list[str]:
-        """Remove the samples whose files fail Pillow's quick integrity check; return their paths."""
-        bad = []
-        for path, _ in self.samples:
-            try:
-                with Image.open(path) as img:
-                    img.verify()
-            except Exception:  # Pillow raises many types for broken files
-                bad.append(path)
-        if bad:
-            keep = set(bad)
-            self.samples = [s for s in self.samples if s[0] not in keep]
-            self.imgs, self.targets = self.samples, [t for _, t in self.samples]
-        return bad
 
 
 class PlotDataModule(L.LightningDataModule):
@@ -115,14 +67,8 @@ class PlotDataModule(L.LightningDataModule):
         self._on_device: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def _folder(self, split: str) -> PlotFolder:
-        folder = PlotFolder(self.root / split, self.image_size, self.interpolation)
-        if self.skip_unreadable:
-            bad = folder.drop_unreadable()
-            if bad:
-                log.warning(
-                    "skipped %d unreadable files in %s, first: %s", len(bad), self.root / split, bad[0]
-                )
-                self.skipped += bad
+        folder = PlotFolder(self.root / split, self.image_size, self.interpolation, self.skip_unreadable)
+        self.skipped += folder.skipped
         return folder
 
     def prepare_data(self) -> None:

@@ -9,8 +9,9 @@ import torch
 
 from plotlstm.atomic import atomic_path
 from plotlstm.errors import CheckpointError
+from plotlstm.models.networks import build_network, upgrade_checkpoint
 
-REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "lstm_size", "hidden_size")
+REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "net")
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -49,6 +50,8 @@ def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
         raise CheckpointError(f"ckpt_path: {path} is not a readable checkpoint ({first})") from None
     if not check:
         return ckpt
+    if isinstance(ckpt, dict):
+        upgrade_checkpoint(ckpt)
     hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
     if (
         not isinstance(hparams, dict)
@@ -56,7 +59,7 @@ def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
         or any(k not in hparams for k in REQUIRED_HPARAMS)
     ):
         raise CheckpointError(
-            f"ckpt_path: {path} is not a plotlstm checkpoint (no PlotLSTM hyper-parameters)"
+            f"ckpt_path: {path} is not a plotlstm checkpoint (no plotlstm hyper-parameters)"
         )
     return ckpt
 
@@ -82,3 +85,28 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **extra: Any) -> P
     with atomic_path(path) as tmp:
         torch.save(ckpt, tmp)
     return path
+
+
+def load_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The network of a checkpoint (file or training run folder), in eval mode, and its hyper-parameters.
+
+    Only torch is needed: no Lightning, no torchmetrics, no pickled code.
+    """
+    path = resolve_checkpoint(path)
+    ckpt = read_checkpoint(path)
+    hparams = dict(ckpt["hyper_parameters"])
+    net_options = (
+        {**hparams["net"], "keras_init": False} if "keras_init" in hparams["net"] else hparams["net"]
+    )
+    prefix = "net."
+    weights = {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    try:
+        net = build_network(
+            num_classes=int(hparams["num_classes"]), image_size=int(hparams["image_size"]), **net_options
+        )
+        net.load_state_dict(weights)
+    except (TypeError, RuntimeError, ValueError) as err:
+        raise CheckpointError(
+            f"ckpt_path: {path} does not fit its network ({str(err).splitlines()[0]})"
+        ) from None
+    return net.eval(), hparams

@@ -1,59 +1,85 @@
-"""``PlotClassifier``: a trained PlotLSTM as a library call on paths, PIL images, arrays or tensors."""
+"""``PlotClassifier``: a trained network as a library call on files, PIL images, arrays or tensors.
+
+The one inference path: the library, ``predict``, ``evaluate`` and the service all prepare images with
+:meth:`PlotClassifier.prepare` and run them through :meth:`PlotClassifier.probabilities`; answers are
+:class:`plotlstm.inference.results.Prediction`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 
 from plotlstm.data.images import image_to_uint8, open_rgb, scale
-from plotlstm.errors import CheckpointError, DataError
-from plotlstm.inference.checkpoint import read_checkpoint, resolve_checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.errors import DataError, PlotLSTMError
+from plotlstm.inference.checkpoint import load_network, resolve_checkpoint
+from plotlstm.inference.results import Prediction
+from plotlstm.models.networks import probabilities
+from plotlstm.progress import track
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """One image's answer: the predicted class and the probability of every class."""
-
-    label: str
-    probabilities: dict[str, float]
-    source: str = ""
-
-    @property
-    def confidence(self) -> float:
-        return self.probabilities[self.label]
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(self.probabilities)
-
-
 def pick_device(device: str | torch.device = "auto") -> torch.device:
-    if str(device) != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
+    """``auto``: cuda when present, else cpu; otherwise the named device, refused in one line
+    (:class:`PlotLSTMError` naming ``device``) when it is unknown or not on this machine."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(str(device))
+    except RuntimeError:
+        raise PlotLSTMError(
+            f"device: unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise PlotLSTMError(f"device: {device!r} asked for, but this machine has no usable CUDA GPU")
+        if chosen.index is not None and chosen.index >= count:
+            raise PlotLSTMError(f"device: {device!r} asked for, but this machine has {count} CUDA GPU(s)")
+    elif chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise PlotLSTMError(f"device: {device!r} asked for, but MPS is not available on this machine")
+    elif chosen.type not in ("cpu", "cuda", "mps"):
+        raise PlotLSTMError(f"device: {device!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return chosen
+
+
+def one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 class PlotClassifier:
-    """Classify plots with a trained model, preprocessed exactly as in training (see ``plotlstm.transforms``)."""
+    """Classify plots with a trained network, preprocessed exactly as in training (see ``plotlstm.data.images``).
+
+    ``interpolation`` and ``image_size`` come from the checkpoint; ``nearest`` (the seed's) where it says none.
+    """
 
     def __init__(
-        self, model: PlotLSTM, device: str | torch.device = "auto", batch_size: int = 64, checkpoint: str = ""
+        self,
+        net: nn.Module,
+        classes: Sequence[str],
+        image_size: int,
+        interpolation: str = "nearest",
+        device: str | torch.device = "auto",
+        batch_size: int = 64,
+        checkpoint: str = "",
+        hparams: dict[str, Any] | None = None,
     ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise PlotLSTMError(f"batch_size: must be a whole number >= 1, got {batch_size!r}")
         self.device = pick_device(device)
-        self.model = model.to(self.device).eval()
+        self.net = net.to(self.device).eval()
+        self.classes = list(classes)
+        self.image_size, self.interpolation = int(image_size), interpolation
         self.batch_size = batch_size
         self.checkpoint = checkpoint
+        self.hparams = hparams or {}
 
     @classmethod
     def from_checkpoint(
@@ -61,29 +87,25 @@ class PlotClassifier:
     ) -> PlotClassifier:
         """Load a checkpoint file (or a training run's folder: its best) without executing pickled code."""
         path = resolve_checkpoint(path)
-        ckpt = read_checkpoint(path)
-        hparams = dict(ckpt["hyper_parameters"])
-        hparams["keras_init"] = False
-        try:
-            model = PlotLSTM(**hparams)
-            model.load_state_dict(ckpt["state_dict"])
-        except (TypeError, RuntimeError, ValueError) as err:
-            raise CheckpointError(
-                f"ckpt_path: {path} does not fit PlotLSTM ({str(err).splitlines()[0]})"
-            ) from None
-        return cls(model, device=device, batch_size=batch_size, checkpoint=str(path))
+        net, hp = load_network(path)
+        return cls(
+            net,
+            hp["class_names"],
+            hp["image_size"],
+            hp.get("interpolation") or "nearest",
+            device=device,
+            batch_size=batch_size,
+            checkpoint=str(path),
+            hparams=hp,
+        )
 
     @property
-    def classes(self) -> list[str]:
-        return list(self.model.class_names)
-
-    @property
-    def image_size(self) -> int:
-        return int(self.model.hparams.image_size)
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
 
     def prepare(self, item: ImageInput) -> torch.Tensor:
-        """One input as a (3, S, S) tensor (uint8, or float in [0, 1]) ready for the model."""
-        size, interpolation = self.image_size, self.model.hparams.get("interpolation", "nearest")
+        """One input as a (3, S, S) tensor (uint8, or float in [0, 1]) ready for the network."""
+        size, interpolation = self.image_size, self.interpolation
         if isinstance(item, (str, Path)):
             return image_to_uint8(open_rgb(item), size, interpolation)
         if isinstance(item, Image.Image):
@@ -113,19 +135,30 @@ class PlotClassifier:
             f"unsupported input type {type(item).__name__}: give a path, PIL image, array or tensor"
         )
 
-    @torch.inference_mode()
-    def predict_batch(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
-        """(N, K) probabilities for prepared images, in batches of ``batch_size``."""
-        out = []
+    def batches(self, images: Sequence[torch.Tensor]) -> Iterator[torch.Tensor]:
+        """Prepared images stacked ``batch_size`` at a time."""
         for start in range(0, len(images), self.batch_size):
-            batch = torch.stack([scale(x) for x in images[start : start + self.batch_size]]).to(self.device)
-            out.append(self.model.probabilities(self.model(batch)).cpu())
+            yield torch.stack(list(images[start : start + self.batch_size]))
+
+    @torch.inference_mode()
+    def probabilities(self, batches: Iterable[torch.Tensor]) -> torch.Tensor:
+        """(N, K) probabilities for batches of prepared images (uint8 or floats in [0, 1]): the one loop."""
+        out = [probabilities(self.net(scale(b.to(self.device)))).cpu() for b in batches]
         return torch.cat(out) if out else torch.empty(0, len(self.classes))
 
-    def to_predictions(self, probs: torch.Tensor, sources: Iterable[str]) -> Iterator[Prediction]:
-        for row, source in zip(probs.tolist(), sources, strict=True):
+    def predict_batch(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(N, K) probabilities for a list of prepared images."""
+        return self.probabilities(self.batches(images))
+
+    def to_predictions(
+        self, probs: torch.Tensor, sources: Iterable[str], truths: Iterable[str] | None = None
+    ) -> Iterator[Prediction]:
+        """Predictions from (N, K) probabilities; the label is the most probable class."""
+        rows = probs.tolist()
+        truths = list(truths) if truths is not None else [""] * len(rows)
+        for row, source, true in zip(rows, sources, truths, strict=True):
             best = max(range(len(row)), key=row.__getitem__)
-            yield Prediction(self.classes[best], dict(zip(self.classes, row, strict=True)), source)
+            yield Prediction(source, self.classes[best], dict(zip(self.classes, row, strict=True)), true=true)
 
     def predict(self, inputs: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
         """Classify one input (returns a Prediction) or a list of them (returns a list, batched internally).
@@ -139,3 +172,30 @@ class PlotClassifier:
         sources = [str(x) if isinstance(x, (str, Path)) else f"<input {i}>" for i, x in enumerate(items)]
         predictions = list(self.to_predictions(self.predict_batch([self.prepare(x) for x in items]), sources))
         return predictions[0] if single else predictions
+
+    def predict_files(self, paths: Sequence[str | Path], progress: bool = False) -> list[Prediction]:
+        """Classify image files in batches; a file that cannot be read gets a Prediction with ``error`` set and
+        the others still run. The answers equal ``predict(readable_paths)``."""
+        rows: list[Prediction | None] = [None] * len(paths)
+        pending: list[tuple[int, torch.Tensor]] = []
+
+        def flush() -> None:
+            probs = self.predict_batch([x for _, x in pending])
+            sources = [str(paths[i]) for i, _ in pending]
+            for (i, _), pred in zip(pending, self.to_predictions(probs, sources), strict=True):
+                rows[i] = pred
+            pending.clear()
+
+        for i, path in enumerate(track(paths, "predict", len(paths), progress)):
+            if Path(path).is_dir():
+                rows[i] = Prediction(str(path), error=f"{path}: no image files in this folder")
+            else:
+                try:
+                    pending.append((i, self.prepare(path)))
+                except DataError as err:
+                    rows[i] = Prediction(str(path), error=one_line(err))
+            if len(pending) == self.batch_size:
+                flush()
+        if pending:
+            flush()
+        return [row for row in rows if row is not None]

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
-from plotlstm.atomic import atomic_path, write_json
-from plotlstm.data.datamodule import PlotFolder, check_split
+from plotlstm.atomic import write_json
+from plotlstm.data.folder import PlotFolder, check_split
 from plotlstm.errors import CheckpointError, DataError
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.figures import (
-    Misclassified,
     confusion_matrix_figure,
     misclassified_gallery,
     read_history,
@@ -27,18 +24,10 @@ from plotlstm.inference.figures import (
     training_curves_figure,
 )
 from plotlstm.inference.metrics import classification_report
+from plotlstm.inference.results import Prediction, write_predictions
+from plotlstm.progress import track
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FolderPredictions:
-    """Every image of an ImageFolder folder with its true class index and the model's probabilities."""
-
-    paths: list[str]
-    targets: torch.Tensor
-    probs: torch.Tensor
-    loss: float
 
 
 def data_folder(root: str | Path, split: str | None) -> Path:
@@ -63,54 +52,33 @@ def load_folder(classifier: PlotClassifier, folder: Path, skip_unreadable: bool 
             f"but {folder} has {classes} ({', '.join(unknown)} unknown)"
         )
     dataset = PlotFolder(
-        folder, classifier.image_size, classifier.model.hparams.get("interpolation", "bilinear")
+        folder,
+        classifier.image_size,
+        classifier.interpolation,
+        skip_unreadable,
+        class_names=classifier.classes,
     )
-    if skip_unreadable:
-        bad = dataset.drop_unreadable()
-        if bad:
-            log.warning("skipped %d unreadable files in %s, first: %s", len(bad), folder, bad[0])
-        if not dataset.samples:
-            raise DataError(f"data.root: no readable images in {folder}")
-    # map the folder's class index to the checkpoint's (by name): a folder may hold a subset of the classes
-    remap = [classifier.classes.index(c) for c in dataset.classes]
-    dataset.samples = [(path, remap[t]) for path, t in dataset.samples]
-    dataset.imgs, dataset.targets = dataset.samples, [t for _, t in dataset.samples]
+    if not dataset.samples:
+        raise DataError(f"data.root: no readable images in {folder}")
     return dataset
 
 
-@torch.inference_mode()
 def predict_folder(
     classifier: PlotClassifier,
     dataset: PlotFolder,
     batch_size: int | None = None,
     num_workers: int = 0,
     progress: bool = False,
-) -> FolderPredictions:
-    """Run the model over ``dataset`` (as :meth:`PlotClassifier.predict_batch` does) and keep the logits' loss."""
-    model = classifier.model
+) -> tuple[list[Prediction], torch.Tensor, torch.Tensor]:
+    """Every image of ``dataset`` through :meth:`PlotClassifier.probabilities`: its predictions (with the true
+    class), the (N, K) probabilities and the (N,) true class indices."""
     loader = DataLoader(dataset, batch_size=batch_size or classifier.batch_size, num_workers=num_workers)
-    logits, targets = [], []
-    for x, y in tqdm(loader, desc="evaluate", unit="batch", disable=not progress, leave=False):
-        logits.append(model(x.to(classifier.device)).float().cpu())
-        targets.append(y)
-    all_logits, all_targets = torch.cat(logits), torch.cat(targets)
-    return FolderPredictions(
-        paths=[path for path, _ in dataset.samples],
-        targets=all_targets,
-        probs=model.probabilities(all_logits),
-        loss=float(model.loss(all_logits, all_targets)),
-    )
-
-
-def write_predictions_csv(path: Path, preds: FolderPredictions, classes: list[str]) -> Path:
-    """One row per image: path, true class, predicted class, probability of each class (atomic)."""
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "true", "predicted", *(f"p_{c}" for c in classes)])
-        for p, t, row in zip(preds.paths, preds.targets.tolist(), preds.probs.tolist(), strict=True):
-            best = max(range(len(row)), key=row.__getitem__)
-            writer.writerow([p, classes[t], classes[best], *(repr(v) for v in row)])
-    return path
+    batches = track(loader, "evaluate", len(loader), progress)
+    probs = classifier.probabilities(x for x, _ in batches)
+    targets = torch.as_tensor(dataset.targets, dtype=torch.long)
+    paths = [path for path, _ in dataset.samples]
+    truths = [classifier.classes[t] for t in dataset.targets]
+    return list(classifier.to_predictions(probs, paths, truths)), probs, targets
 
 
 def evaluate(
@@ -136,18 +104,10 @@ def evaluate(
     classifier = PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
     folder = data_folder(data_root, split)
     dataset = load_folder(classifier, folder, skip_unreadable)
-    preds = predict_folder(classifier, dataset, batch_size, num_workers, progress)
+    predictions, probs, targets = predict_folder(classifier, dataset, batch_size, num_workers, progress)
     classes = classifier.classes
-    report = classification_report(preds.probs, preds.targets, classes, loss=preds.loss)
-    confidence, predicted = preds.probs.max(dim=1)
-    wrong = [
-        Misclassified(
-            preds.paths[i], classes[int(preds.targets[i])], classes[int(predicted[i])], float(confidence[i])
-        )
-        for i in range(len(preds.paths))
-        if predicted[i] != preds.targets[i]
-    ]
-    wrong.sort(key=lambda m: -m.confidence)
+    report = classification_report(probs, targets, classes)
+    wrong = sorted((p for p in predictions if p.label != p.true), key=lambda p: -p.confidence)
     result: dict[str, Any] = {
         "checkpoint": classifier.checkpoint,
         "data": str(folder),
@@ -160,7 +120,7 @@ def evaluate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = result["files"]
-    files["predictions"] = str(write_predictions_csv(out / "predictions.csv", preds, classes))
+    files["predictions"] = str(write_predictions(predictions, classes, out / "predictions.csv"))
     files["confusion_matrix"] = str(
         confusion_matrix_figure(
             report["confusion_matrix"], classes, out / "confusion_matrix.png", f"{folder} (n={report['n']})"
@@ -189,13 +149,18 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     """The metrics as rich tables, then where the files are."""
     console = console or Console()
     classes = result["classes"]
-    table = Table(title=f"{result['data']}: {result['n']} plots", title_justify="left")
+    table = Table(title=f"{escape(result['data'])}: {result['n']} plots", title_justify="left")
     for name in ("class", "precision", "recall", "F1", "ROC AUC", "support"):
         table.add_column(name, justify="left" if name == "class" else "right")
     for name in classes:
         m = result["per_class"][name]
         table.add_row(
-            name, _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), _fmt(m["auc"]), str(m["support"])
+            escape(name),
+            _fmt(m["precision"]),
+            _fmt(m["recall"]),
+            _fmt(m["f1"]),
+            _fmt(m["auc"]),
+            str(m["support"]),
         )
     macro = result["macro"]
     table.add_section()
@@ -211,13 +176,13 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     cm = Table(title="confusion matrix (rows true, columns predicted)", title_justify="left")
     cm.add_column("true \\ predicted")
     for name in classes:
-        cm.add_column(name, justify="right")
+        cm.add_column(escape(name), justify="right")
     for name, row in zip(classes, result["confusion_matrix"], strict=True):
-        cm.add_row(name, *(str(v) for v in row))
+        cm.add_row(escape(name), *(str(v) for v in row))
     console.print(cm)
     console.print(
         f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}, "
-        f"{result['misclassified']} misclassified; checkpoint {result['checkpoint']}"
+        f"{result['misclassified']} misclassified; checkpoint {escape(result['checkpoint'])}"
     )
     for key, path in result["files"].items():
-        console.print(f"  {key}: {path}", soft_wrap=True, highlight=False)
+        console.print(f"  {key}: {path}", soft_wrap=True, highlight=False, markup=False)

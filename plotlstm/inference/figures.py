@@ -11,7 +11,6 @@ import html
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -21,6 +20,7 @@ from PIL import Image, ImageDraw
 from plotlstm.atomic import atomic_path, write_text
 from plotlstm.data.images import open_rgb
 from plotlstm.errors import DataError
+from plotlstm.inference.results import Prediction
 
 HISTORY_COLUMNS = ("loss", "acc", "val_loss", "val_acc")
 
@@ -150,16 +150,6 @@ def training_curves_figure(history: dict[str, list[float]], path: str | Path, ti
     return _save_figure(fig, Path(path))
 
 
-@dataclass(frozen=True)
-class Misclassified:
-    """One misclassified image: its file, true and predicted class, and the predicted class's probability."""
-
-    path: str
-    true: str
-    predicted: str
-    confidence: float
-
-
 def _thumbnail(path: str, size: int) -> Image.Image:
     try:
         img = open_rgb(path)
@@ -170,7 +160,7 @@ def _thumbnail(path: str, size: int) -> Image.Image:
 
 
 def contact_sheet(
-    items: Sequence[Misclassified], path: str | Path, thumb_size: int = 160, columns: int = 6
+    items: Sequence[Prediction], path: str | Path, thumb_size: int = 160, columns: int = 6
 ) -> Path:
     """All ``items`` as one PNG grid, each thumbnail captioned ``true -> predicted (confidence)``."""
     caption_h, pad = 30, 6
@@ -185,12 +175,10 @@ def contact_sheet(
     draw = ImageDraw.Draw(sheet)
     for n, item in enumerate(items):
         x, y = pad + (n % columns) * cell_w, pad + (n // columns) * cell_h
-        thumb = _thumbnail(item.path, thumb_size)
+        thumb = _thumbnail(item.source, thumb_size)
         sheet.paste(thumb, (x + (thumb_size - thumb.width) // 2, y + (thumb_size - thumb.height) // 2))
         draw.text((x, y + thumb_size + 2), f"true: {item.true}", fill="black")
-        draw.text(
-            (x, y + thumb_size + 15), f"pred: {item.predicted} ({item.confidence:.0%})", fill=(170, 0, 0)
-        )
+        draw.text((x, y + thumb_size + 15), f"pred: {item.label} ({item.confidence:.0%})", fill=(170, 0, 0))
     return _save_image(sheet, Path(path))
 
 
@@ -199,11 +187,11 @@ def _safe_name(text: str) -> str:
 
 
 def misclassified_gallery(
-    items: Sequence[Misclassified],
+    items: Sequence[Prediction],
     out_dir: str | Path,
     total: int | None = None,
     thumb_size: int = 160,
-    title: str = "Misclassified plots",
+    title: str = "Prediction plots",
 ) -> dict[str, Path]:
     """``out_dir/misclassified.html`` with thumbnails copied to ``out_dir/misclassified/``, plus the contact sheet
     ``out_dir/misclassified.png``. The page links only to files inside ``out_dir``. ``total``: how many images
@@ -214,18 +202,18 @@ def misclassified_gallery(
     thumbs_dir.mkdir(parents=True, exist_ok=True)
     cards = []
     for n, item in enumerate(items, start=1):
-        thumb = thumbs_dir / f"{n:04d}_{_safe_name(Path(item.path).stem)}.png"
-        _save_image(_thumbnail(item.path, thumb_size), thumb)
+        thumb = thumbs_dir / f"{n:04d}_{_safe_name(Path(item.source).stem)}.png"
+        _save_image(_thumbnail(item.source, thumb_size), thumb)
         cards.append(
             '<figure><img src="{src}" alt="{alt}" width="{w}"><figcaption>'
             "<b>{pred}</b> ({conf:.1%})<br>true: {true}<br><small>{path}</small></figcaption></figure>".format(
                 src=html.escape(f"misclassified/{thumb.name}"),
-                alt=html.escape(f"{item.true} predicted as {item.predicted}"),
+                alt=html.escape(f"{item.true} predicted as {item.label}"),
                 w=thumb_size,
-                pred=html.escape(item.predicted),
+                pred=html.escape(item.label),
                 conf=item.confidence,
                 true=html.escape(item.true),
-                path=html.escape(item.path),
+                path=html.escape(item.source),
             )
         )
     heading = f"{len(items)} misclassified" + (f" of {total} plots" if total is not None else "")

@@ -2,7 +2,7 @@
 
 The Keras model is ``Permute((2, 1, 3))``, ``Reshape((S, 3 S))``, ``LSTM(H, return_sequences=True)`` twice,
 ``Dropout``, ``TimeDistributed(Dense(D))``, ``Flatten``, ``Dense(1, sigmoid)`` or ``Dense(K, softmax)``.
-Weights are read with h5py (no Keras needed) and mapped onto :class:`plotlstm.model.PlotLSTM`:
+Weights are read with h5py (no Keras needed) and mapped onto :class:`plotlstm.models.module.PlotLSTM`:
 
 - LSTM kernel ``(in, 4H)`` -> ``weight_ih (4H, in)``, recurrent kernel ``(H, 4H)`` -> ``weight_hh (4H, H)``;
   both libraries order the gate blocks input, forget, cell (PyTorch's "g"), output, so no reordering;
@@ -324,33 +324,36 @@ def keras_to_plotlstm(
     hparams: dict[str, Any] = {
         "num_classes": num_classes,
         "class_names": names,
+        "net": {
+            "arch": "seed_lstm",
+            "lstm_size": int(lstm_size),
+            "num_layers": 2,
+            "hidden_size": int(hidden_size),
+            "dropout": float(options["dropout"]),
+            "recurrent_activation": recurrent_activation,
+            "keras_init": False,
+        },
         "image_size": int(image_size),
-        "lstm_size": int(lstm_size),
-        "num_layers": 2,
-        "hidden_size": int(hidden_size),
-        "dropout": float(options["dropout"]),
+        "interpolation": "nearest",  # Keras's load_img resized with PIL's nearest neighbour
         "lr": lr,
         "betas": betas,
         "weight_decay": 0.0,
-        "keras_init": False,
-        "recurrent_activation": recurrent_activation,
-        "interpolation": "nearest",  # Keras's load_img resized with PIL's nearest neighbour
     }
 
     def t(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
 
     weights = {
-        "per_step.weight": t(kd.T),
-        "per_step.bias": t(bd),
-        "head.weight": t(kh.T),
-        "head.bias": t(bh),
+        "net.per_step.weight": t(kd.T),
+        "net.per_step.bias": t(bd),
+        "net.head.weight": t(kh.T),
+        "net.head.bias": t(bh),
     }
     for layer, (kernel, recurrent, bias) in enumerate(((k1, r1, b1), (k2, r2, b2))):
-        weights[f"lstm.weight_ih_l{layer}"] = t(kernel.T)
-        weights[f"lstm.weight_hh_l{layer}"] = t(recurrent.T)
-        weights[f"lstm.bias_ih_l{layer}"] = t(bias)
-        weights[f"lstm.bias_hh_l{layer}"] = torch.zeros(4 * lstm_size)
+        weights[f"net.lstm.weight_ih_l{layer}"] = t(kernel.T)
+        weights[f"net.lstm.weight_hh_l{layer}"] = t(recurrent.T)
+        weights[f"net.lstm.bias_ih_l{layer}"] = t(bias)
+        weights[f"net.lstm.bias_hh_l{layer}"] = torch.zeros(4 * lstm_size)
     model = PlotLSTM(**hparams)
     model.load_state_dict(weights, strict=True)  # the exact keys and shapes PlotLSTM has
     return {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import RichProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 
 from plotlstm.atomic import atomic_path
 from plotlstm.models.module import PlotLSTM
@@ -93,3 +94,52 @@ class SparseRichProgressBar(RichProgressBar):
             self._values = {k: metrics[k].item() for k in self.step_metrics if k in metrics}
             self._read = False
         return {**super().get_metrics(trainer, pl_module), **self._values}
+
+
+class ResumableCheckpoint(ModelCheckpoint):
+    """Lightning's ``ModelCheckpoint`` that keeps its best score when a run resumes into a new folder.
+
+    Lightning restores ``best_model_score`` and the top-k only when the checkpoint folder is unchanged (it warns
+    "The dirpath has changed ..."), so a run resumed into a new run folder forgot the epochs before it: its "best
+    checkpoint" and its test covered the resumed epochs only. Here the old top-k checkpoint files are copied into
+    the new folder and the scores restored, so the new run's best is the best of all epochs, in its own folder.
+    """
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        old_dir = state_dict.get("dirpath")
+        if not old_dir or self.dirpath is None or Path(old_dir) == Path(self.dirpath):
+            super().load_state_dict(state_dict)
+            return
+        if state_dict.get("monitor") != self.monitor:  # another metric: the old scores do not compare
+            super().load_state_dict(state_dict)
+            return
+        moved: dict[str, Any] = {}
+        for path, score in (state_dict.get("best_k_models") or {}).items():
+            copied = _copy_into(path, self.dirpath)
+            if copied:
+                moved[path] = copied
+                self.best_k_models[copied] = score
+        best = state_dict.get("best_model_path", "")
+        if best in moved:
+            self.best_model_path = moved[best]
+            self.best_model_score = state_dict.get("best_model_score")
+        else:
+            self.best_model_path = best
+        kth = state_dict.get("kth_best_model_path", "")
+        if kth in moved:
+            self.kth_best_model_path = moved[kth]
+            self.kth_value = state_dict.get("kth_value", self.kth_value)
+
+
+def _copy_into(path: str, folder: str) -> str | None:
+    """Copy a checkpoint file into ``folder`` (atomically; kept if already there); its new path, or None if the
+    file is gone."""
+    source = Path(path)
+    if not source.is_file():
+        return None
+    target = Path(folder) / source.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    return str(target)

@@ -1,4 +1,8 @@
-"""The seed's recurrent stack: ``nn.LSTM``, with a slower exact path for Keras 2's ``hard_sigmoid`` gates."""
+"""The seed's network: the plot's x axis read as time by two stacked LSTMs (a plain ``nn.Module``).
+
+``SeedLSTM`` is ``nn.LSTM`` with a slower exact path for Keras 2's ``hard_sigmoid`` gates; ``SeedLSTMNet`` is the
+whole network of the original write-up, as Keras built it.
+"""
 
 from __future__ import annotations
 
@@ -61,3 +65,59 @@ class SeedLSTM(nn.LSTM):
                 outputs.append(h)
             x = torch.stack(outputs, dim=1)
         return x
+
+
+class SeedLSTMNet(nn.Module):
+    """Permute so that width is time, reshape to S steps of 3 x S values (row-major, channel fastest, as Keras's
+    ``Permute((2, 1, 3))`` + ``Reshape``), LSTM(150) x 2, Dropout(0.5), a Linear(100) at every step, flatten, head.
+
+    Input: (B, 3, S, S) floats in [0, 1]. Output: logits, (B,) for two classes (one logit, as the seed's sigmoid
+    head), (B, K) for K > 2.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        image_size: int = 256,
+        lstm_size: int = 150,
+        num_layers: int = 2,
+        hidden_size: int = 100,
+        dropout: float = 0.5,
+        recurrent_activation: str = "sigmoid",
+        keras_init: bool = True,
+    ) -> None:
+        super().__init__()
+        self.image_size = image_size
+        self.lstm = SeedLSTM(3 * image_size, lstm_size, num_layers, recurrent_activation)
+        self.dropout = nn.Dropout(dropout)
+        self.per_step = nn.Linear(lstm_size, hidden_size)
+        self.head = nn.Linear(image_size * hidden_size, 1 if num_classes == 2 else num_classes)
+        if keras_init:
+            self.reset_parameters_like_keras()
+
+    def reset_parameters_like_keras(self) -> None:
+        """Keras 2.2 defaults: Glorot-uniform kernels, orthogonal recurrent kernels, forget-gate bias 1."""
+        h = self.lstm.hidden_size
+        for name, p in self.lstm.named_parameters():
+            if name.startswith("weight_ih"):
+                nn.init.xavier_uniform_(p)
+            elif name.startswith("weight_hh"):
+                nn.init.orthogonal_(p)
+            else:
+                nn.init.zeros_(p)
+                if name.startswith("bias_ih"):
+                    with torch.no_grad():
+                        p[h : 2 * h] = 1.0
+        for layer in (self.per_step, self.head):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape  # (B, 3, S, S)
+        s = self.image_size
+        if (c, h, w) != (3, s, s):
+            raise ValueError(f"SeedLSTMNet expects images of shape (B, 3, {s}, {s}), got {tuple(x.shape)}")
+        seq = x.permute(0, 3, 2, 1).reshape(b, w, h * c)  # (B, S, 3S): time = the plot's x axis
+        out = self.per_step(self.dropout(self.lstm(seq)))  # (B, S, hidden)
+        logits = self.head(out.flatten(1))  # (B, 1) or (B, K)
+        return logits.squeeze(1) if logits.shape[1] == 1 else logits

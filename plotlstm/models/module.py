@@ -1,9 +1,9 @@
-"""``PlotLSTM``: the seed's Keras model as a LightningModule."""
+"""``PlotLSTM``: the LightningModule that trains a plot network (loss, metrics, optimiser, schedule)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightning as L
@@ -13,7 +13,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from plotlstm.data.images import scale
 from plotlstm.errors import TrainingError
-from plotlstm.models.lstm import SeedLSTM
+from plotlstm.models.networks import SEED_NET, build_network, plain, probabilities, upgrade_checkpoint
 
 SCHEDULERS = ("none", "onecycle", "cosine")
 NAN_CHECK_EVERY = 25  # steps, when the trainer does not log (log_every_n_steps=0)
@@ -21,28 +21,22 @@ STAGES = ("train", "val", "test")
 
 
 class PlotLSTM(L.LightningModule):
-    """Reads a (B, 3, S, S) image in [0, 1] column by column: the plot's x axis is time.
-
-    Permute so that width is time, reshape to S steps of 3 x S values (row-major, channel fastest, as Keras's
-    ``Permute((2, 1, 3))`` + ``Reshape``), two stacked LSTMs, dropout, a Linear at every step, flatten, head.
-    Two classes get one logit and BCE; K > 2 classes get K logits and cross-entropy.
+    """Trains ``net`` (a plain ``nn.Module`` from :mod:`plotlstm.models.networks`, the seed's LSTM by default) on
+    (B, 3, S, S) images, uint8 or floats in [0, 1]. Two classes get one logit and BCE; K > 2 get K logits and
+    cross-entropy. ``image_size`` and ``interpolation`` record how images were prepared, so that inference does
+    the same.
     """
 
     def __init__(
         self,
         num_classes: int,
         class_names: Sequence[str] | None = None,
+        net: Mapping[str, Any] | None = None,
         image_size: int = 256,
-        lstm_size: int = 150,
-        num_layers: int = 2,
-        hidden_size: int = 100,
-        dropout: float = 0.5,
+        interpolation: str = "nearest",
         lr: float = 1e-4,
         betas: Sequence[float] = (0.9, 0.999),
         weight_decay: float = 0.0,
-        keras_init: bool = True,
-        recurrent_activation: str = "sigmoid",
-        interpolation: str = "nearest",
         scheduler: str = "none",
     ) -> None:
         super().__init__()
@@ -53,31 +47,22 @@ class PlotLSTM(L.LightningModule):
         class_names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
         if len(class_names) != num_classes:
             raise ValueError(f"model.class_names: {len(class_names)} names for {num_classes} classes")
+        net = SEED_NET | plain(net or {})
         self.save_hyperparameters(
             {
                 "num_classes": num_classes,
                 "class_names": class_names,
+                "net": net,
                 "image_size": image_size,
-                "lstm_size": lstm_size,
-                "num_layers": num_layers,
-                "hidden_size": hidden_size,
-                "dropout": dropout,
+                "interpolation": interpolation,  # how images were resized in training: predict does the same
                 "lr": lr,
                 "betas": [float(b) for b in betas],
                 "weight_decay": weight_decay,
-                "keras_init": keras_init,
-                "recurrent_activation": recurrent_activation,
-                "interpolation": interpolation,
-                "scheduler": scheduler,  # how images were resized in training: predict does the same
+                "scheduler": scheduler,
             }
         )
         self.class_names = class_names
-        self.lstm = SeedLSTM(3 * image_size, lstm_size, num_layers, recurrent_activation)
-        self.dropout = nn.Dropout(dropout)
-        self.per_step = nn.Linear(lstm_size, hidden_size)
-        self.head = nn.Linear(image_size * hidden_size, 1 if num_classes == 2 else num_classes)
-        if keras_init:
-            self.reset_parameters_like_keras()
+        self.net = build_network(num_classes=num_classes, image_size=image_size, **net)
         self._nonfinite: torch.Tensor | None = None
         # Per-class accuracy for val and test only: on train its CUDA bincount would stall the GPU every step.
         self.metrics = nn.ModuleDict(
@@ -95,41 +80,17 @@ class PlotLSTM(L.LightningModule):
     def binary(self) -> bool:
         return self.hparams.num_classes == 2
 
-    def reset_parameters_like_keras(self) -> None:
-        """Keras 2.2 defaults: Glorot-uniform kernels, orthogonal recurrent kernels, forget-gate bias 1."""
-        h = self.hparams.lstm_size
-        for name, p in self.lstm.named_parameters():
-            if name.startswith("weight_ih"):
-                nn.init.xavier_uniform_(p)
-            elif name.startswith("weight_hh"):
-                nn.init.orthogonal_(p)
-            else:
-                nn.init.zeros_(p)
-                if name.startswith("bias_ih"):
-                    with torch.no_grad():
-                        p[h : 2 * h] = 1.0
-        for layer in (self.per_step, self.head):
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits: (B,) for two classes, (B, K) otherwise. ``x``: float in [0, 1], or uint8 (scaled here)."""
-        x = scale(x)
-        b, c, h, w = x.shape
-        s = self.hparams.image_size
-        if (c, h, w) != (3, s, s):
-            raise ValueError(f"PlotLSTM expects images of shape (B, 3, {s}, {s}), got {tuple(x.shape)}")
-        seq = x.permute(0, 3, 2, 1).reshape(b, w, h * c)  # time = the plot's x axis
-        out = self.per_step(self.dropout(self.lstm(seq)))
-        logits = self.head(out.flatten(1))
-        return logits.squeeze(1) if self.binary else logits
+        return self.net(scale(x))
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """(B, K) class probabilities from :meth:`forward`'s logits."""
-        if self.binary:
-            p = torch.sigmoid(logits.float())
-            return torch.stack([1 - p, p], dim=1)
-        return torch.softmax(logits.float(), dim=1)
+        return probabilities(logits)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Resume from checkpoints of the layout before ``net`` (keys ``lstm.*`` become ``net.lstm.*``)."""
+        upgrade_checkpoint(checkpoint)
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.binary:

@@ -1,4 +1,5 @@
-"""The FastAPI app: ``/v1/classify``, ``/v1/model``, ``/healthz`` and the page at ``/``."""
+"""The FastAPI app: ``/v1/classify``, ``/v1/model``, ``/healthz``, the page at ``/``; ``/v1/check`` and the examples
+in :mod:`plotlstm.service.check_route`."""
 
 from __future__ import annotations
 
@@ -6,22 +7,26 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plotlstm import __version__
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.service.auth import token_dependency
 from plotlstm.service.batcher import DynamicBatcher
+from plotlstm.service.budget import MemoryBudget, Ticket
+from plotlstm.service.check_route import add_check_routes
+from plotlstm.service.decoding import FairDecoder, decode_uploads
 from plotlstm.service.settings import ServiceSettings
-from plotlstm.service.uploads import FIELD, FORMATS, RequestError, prepare_upload, read_uploads
+from plotlstm.service.uploads import FIELD, FORMATS, RequestError, Upload, read_uploads
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -48,8 +53,10 @@ def model_identity(classifier: PlotClassifier) -> dict[str, Any]:
     }
 
 
-def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status, **extra}, status_code=status, headers=headers)
 
 
 # /v1/classify reads its multipart body itself (streamed, counted, in memory); this documents it in OpenAPI.
@@ -73,10 +80,17 @@ CLASSIFY_OPENAPI = {
         },
     },
     "responses": {
+        "200": {
+            "description": "one result per file, in order: a classification, or (several files) that file's "
+            "error and status"
+        },
         "400": {"description": "bad request headers"},
+        "401": {"description": "missing or wrong token (when the service has an api_token)"},
+        "408": {"description": "the body did not arrive within body_timeout_s"},
         "413": {"description": "upload, image or file count above a limit"},
-        "415": {"description": "not multipart/form-data, or a file is not an image in a supported format"},
-        "422": {"description": "no files, malformed multipart body, empty, truncated or corrupt image"},
+        "415": {"description": "not multipart/form-data, or (one file) not an image in a supported format"},
+        "422": {"description": "no files, malformed multipart body, (one file) empty, truncated or corrupt"},
+        "503": {"description": "the memory budget is full for now: retry after Retry-After seconds"},
     },
 }
 
@@ -86,15 +100,16 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     settings = settings or ServiceSettings()
     identity = model_identity(classifier)
     batcher = DynamicBatcher(classifier.predict_batch, settings.max_batch_size, settings.max_wait_ms)
-    decoders = ThreadPoolExecutor(max_workers=settings.decode_threads, thread_name_prefix="plotlstm-decode")
+    budget = MemoryBudget(settings.memory_budget_bytes, settings.decode_reserve_bytes)
+    decoder = FairDecoder(settings.decode_threads, settings.large_image_pixels)
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     model_info = {
         **identity,
         "num_classes": len(classifier.classes),
-        "parameters": sum(p.numel() for p in classifier.model.parameters()),
+        "parameters": classifier.parameters,
         "image_size": classifier.image_size,
         "device": str(classifier.device),
-        "hparams": dict(classifier.model.hparams),
+        "hparams": dict(classifier.hparams),
         "limits": settings.as_dict(),
         "formats": list(FORMATS),
         "version": __version__,
@@ -103,25 +118,32 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batcher.start()
+        decoder.start()
         log.info("model %s (%s), classes %s", identity["checkpoint"], identity["sha256"], identity["classes"])
         try:
             yield
         finally:
             await batcher.stop()
+            decoder.shutdown()
 
-    app = FastAPI(
+    # Swagger UI's files come from the fastapi-offline package (no CDN); redoc is off.
+    app = FastAPIOffline(
         title="plotlstm",
         version=__version__,
         description="Classify regression 'Residuals vs Fitted' plots. See docs/service.md.",
         lifespan=lifespan,
+        redoc_url=None,
+        dependencies=[Depends(token_dependency(settings.api_token))],
     )
     app.state.classifier = classifier
     app.state.settings = settings
     app.state.batcher = batcher
+    app.state.budget = budget
+    app.state.decoder = decoder
 
     @app.exception_handler(RequestError)
     async def on_request_error(request: Request, err: RequestError) -> JSONResponse:
-        return error_response(err.status, err.message, **err.extra)
+        return error_response(err.status, err.message, err.headers, **err.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
@@ -150,6 +172,8 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
             "queued": batcher.queued,
             "batches": batcher.batches,
             "images": batcher.images,
+            "decoding_queued": decoder.queued,
+            "memory": budget.snapshot(),
         }
 
     @app.get("/v1/model")
@@ -158,36 +182,63 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         return model_info
 
     @app.post("/v1/classify", openapi_extra=CLASSIFY_OPENAPI)
-    async def classify(request: Request) -> dict[str, Any]:
-        """Classify one or several images sent as repeated multipart fields ``files``."""
-        uploads = await read_uploads(request, settings)
-        loop = asyncio.get_running_loop()
+    async def classify(request: Request) -> Any:
+        """Classify one or several images sent as repeated multipart fields ``files``.
+
+        Each file gets its own result: a bad file among several is answered with its error and status while
+        the others are classified; a request of one bad file is answered with that file's status."""
+        ticket = Ticket(budget)
+        try:
+            uploads = await read_uploads(request, settings, ticket)
+            outcomes = await classify_uploads(uploads)
+        finally:
+            ticket.close()
+        results: list[dict[str, Any]] = []
+        for i, (upload, outcome) in enumerate(zip(uploads, outcomes, strict=True)):
+            if isinstance(outcome, RequestError):
+                if len(uploads) == 1:
+                    raise outcome
+                results.append(
+                    {
+                        "filename": upload.filename,
+                        "index": i,
+                        "error": outcome.message,
+                        "status": outcome.status,
+                    }
+                )
+            else:
+                results.append({"filename": upload.filename, **outcome})
+        return {"model": identity, "results": results}
+
+    async def classify_uploads(uploads: list[Upload]) -> list[dict[str, Any] | RequestError]:
+        """Each upload's answer (decoded fairly, then through the batcher) or its RequestError."""
         batcher.expect(len(uploads))  # the batcher waits for these while they decode
         submitted = 0
         try:
-            decoded = await asyncio.gather(
-                *(
-                    loop.run_in_executor(
-                        decoders, prepare_upload, classifier.prepare, u.data, u.filename, i, settings
-                    )
-                    for i, u in enumerate(uploads)
-                ),
-                return_exceptions=True,
-            )
-            for outcome in decoded:
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            futures = [batcher.enqueue(image, expected=True) for image in decoded]
-            submitted = len(futures)
-            rows = await asyncio.gather(*futures)
+            outcomes = await decode_uploads(uploads, classifier.prepare, settings, decoder, budget)
+            waiting = {
+                i: batcher.enqueue(x, expected=True)
+                for i, x in enumerate(outcomes)
+                if not isinstance(x, RequestError)
+            }
+            submitted = len(waiting)
+            rows = await asyncio.gather(*waiting.values())
         finally:
             batcher.cancel_expected(len(uploads) - submitted)
-        results = [
-            {"filename": upload.filename, **prediction}
-            for upload, prediction in zip(uploads, to_results(classifier, rows), strict=True)
-        ]
-        return {"model": identity, "results": results}
+        for i, prediction in zip(waiting, to_results(classifier, list(rows)), strict=True):
+            outcomes[i] = prediction
+        return outcomes
 
+    add_check_routes(
+        app,
+        classifier.classes,
+        classifier.prepare,
+        lambda rows: to_results(classifier, rows),
+        batcher,
+        decoder,
+        settings,
+        identity,
+    )
     return app
 
 

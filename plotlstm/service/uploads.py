@@ -1,35 +1,57 @@
-"""Read a request's uploaded images into memory, within the limits, and decode them safely."""
+"""Read a request's uploaded images into memory, within the limits and the memory budget, and decode them."""
 
 from __future__ import annotations
 
+import asyncio
 import io
-import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from plotlstm.data.images import to_rgb
+from plotlstm.data.images import (
+    IMAGE_FORMATS,
+    CorruptImage,
+    ImageTooLarge,
+    UnsupportedImage,
+    decode_rgb,
+    open_image,
+)
 from plotlstm.errors import DataError
-from plotlstm.service.settings import ServiceSettings
+from plotlstm.service.budget import Ticket
+from plotlstm.service.settings import ServiceSettings, image_bytes
 
 FIELD = "files"
-# Decoders we accept; others (EPS, which runs Ghostscript, and rarer formats) are refused before parsing.
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+FORMATS = IMAGE_FORMATS  # the one allow-list (plotlstm.data.images); EPS and others are refused by name
+RETRY_AFTER_S = 2
 
 
 class RequestError(Exception):
-    """An answer to a bad request: HTTP ``status`` and a one-line ``message`` (plus ``extra`` JSON fields)."""
+    """An answer to a bad request: HTTP ``status`` and a one-line ``message`` (plus ``extra`` JSON fields and
+    response ``headers``)."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
         self.extra = extra
+
+
+def busy(what: str) -> RequestError:
+    """503 with Retry-After: the memory budget is full for now."""
+    return RequestError(
+        503,
+        f"busy: {what} would pass the memory budget (memory_budget_mb); retry in {RETRY_AFTER_S} s",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 @dataclass
@@ -38,10 +60,13 @@ class Upload:
 
     filename: str
     chunks: list[bytes] = field(default_factory=list)
+    _data: bytes | None = None
 
     @property
     def data(self) -> bytes:
-        return b"".join(self.chunks)
+        if self._data is None:
+            self._data, self.chunks = b"".join(self.chunks), []
+        return self._data
 
 
 def _mb(n: int) -> str:
@@ -104,8 +129,8 @@ class _Collector:
             self._current.chunks.append(bytes(data[start:end]))
 
 
-async def read_uploads(request: Request, settings: ServiceSettings) -> list[Upload]:
-    """The images in the request's multipart field ``files``, read in memory while counting bytes."""
+def _check_headers(request: Request, settings: ServiceSettings) -> bytes:
+    """The multipart boundary, once the content type and the declared length are acceptable."""
     content_type, params = parse_options_header(request.headers.get("content-type"))
     if not content_type and request.headers.get("content-length", "0").strip() in ("", "0"):
         raise RequestError(
@@ -119,22 +144,39 @@ async def read_uploads(request: Request, settings: ServiceSettings) -> list[Uplo
     boundary = params.get(b"boundary")
     if not boundary:
         raise RequestError(422, "malformed multipart body: the content type has no boundary")
-    limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
             raise RequestError(400, f"bad Content-Length header: {declared[:40]!r}")
-        if int(declared) > limit:
+        if int(declared) > settings.max_upload_bytes:
             raise RequestError(
                 413,
-                f"request too large: {_mb(int(declared))}, the limit is {_mb(limit)} (max_upload_mb)",
+                f"request too large: {_mb(int(declared))}, the limit is {_mb(settings.max_upload_bytes)} "
+                "(max_upload_mb)",
                 max_upload_mb=settings.max_upload_mb,
             )
+    return boundary
+
+
+async def read_uploads(request: Request, settings: ServiceSettings, ticket: Ticket) -> list[Upload]:
+    """The images in the request's multipart field ``files``, read in memory while counting bytes against
+    ``max_upload_mb`` and the memory budget (``ticket``), within ``body_timeout_s``. A refusal closes the
+    connection (the rest of the body is not read)."""
+    try:
+        return await _read(request, settings, ticket)
+    except RequestError as err:
+        err.headers = {**(err.headers or {}), "Connection": "close"}
+        raise
+
+
+async def _read(request: Request, settings: ServiceSettings, ticket: Ticket) -> list[Upload]:
+    boundary = _check_headers(request, settings)
+    limit = settings.max_upload_bytes
     collector = _Collector(settings.max_files)
     try:
         parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
         received = 0
-        async for chunk in request.stream():
+        async for chunk in _within(request, settings.body_timeout_s):
             received += len(chunk)
             if received > limit:
                 raise RequestError(
@@ -142,8 +184,17 @@ async def read_uploads(request: Request, settings: ServiceSettings) -> list[Uplo
                     f"request too large: more than {_mb(limit)} (max_upload_mb)",
                     max_upload_mb=settings.max_upload_mb,
                 )
+            if not ticket.take(len(chunk)):
+                raise busy("this upload")
             parser.write(chunk)
         parser.finalize()
+    except ClientDisconnect:
+        raise RequestError(400, "the client closed the connection before the body ended") from None
+    except asyncio.TimeoutError:
+        raise RequestError(
+            408,
+            f"upload too slow: the body did not arrive within {settings.body_timeout_s:g} s (body_timeout_s)",
+        ) from None
     except (MultipartParseError, ValueError) as err:
         raise RequestError(
             422, f"malformed multipart body ({str(err).splitlines()[0] if str(err) else 'unreadable'})"
@@ -156,51 +207,60 @@ async def read_uploads(request: Request, settings: ServiceSettings) -> list[Uplo
     return collector.uploads
 
 
-def decode_image(data: bytes, filename: str, index: int, settings: ServiceSettings) -> Image.Image:
-    """Decode one upload to an RGB image, refusing non-images, unsupported formats, bombs and broken files."""
-    where = {"filename": filename, "index": index}
+async def _within(request: Request, seconds: float) -> AsyncIterator[bytes]:
+    """The body's chunks; ``asyncio.TimeoutError`` once ``seconds`` have passed since the first was awaited."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    chunks = request.stream().__aiter__()
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise asyncio.TimeoutError
+        try:
+            yield await asyncio.wait_for(chunks.__anext__(), remaining)
+        except StopAsyncIteration:
+            return
+
+
+def file_error(err: DataError, filename: str, index: int) -> RequestError:
+    """The HTTP answer for one file the library refused."""
+    status = 415 if isinstance(err, UnsupportedImage) else 413 if isinstance(err, ImageTooLarge) else 422
+    return RequestError(status, str(err), filename=filename, index=index)
+
+
+def probe_upload(data: bytes, filename: str, index: int, settings: ServiceSettings) -> Image.Image:
+    """Open one upload's header (format allow-list, ``max_pixels``): cheap, nothing decoded yet."""
     label = filename or f"file {index}"
     if not data:
-        raise RequestError(422, f"{label}: empty file", **where)
+        raise RequestError(422, f"{label}: empty file", filename=filename, index=index)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides below
-            img = Image.open(io.BytesIO(data), formats=FORMATS)
-    except Image.DecompressionBombError:
-        raise RequestError(
-            413, f"{label}: image too large to decode (max_pixels {settings.max_pixels})", **where
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise RequestError(
-            415, f"{label}: not an image in a supported format ({', '.join(FORMATS)})", **where
-        ) from None
-    with img:
-        width, height = img.size  # from the header: nothing decoded yet
-        if width * height > settings.max_pixels:
+        return open_image(io.BytesIO(data), label, settings.max_pixels)
+    except DataError as err:
+        message = str(err)
+        if isinstance(err, ImageTooLarge) and "pixels" in message:
+            message += " (max_pixels)"
+        raise file_error(type(err)(message), filename, index) from None
+
+
+def prepare_upload(prepare: Any, img: Image.Image, filename: str, index: int, budget: Any) -> torch.Tensor:
+    """Decode a probed upload and preprocess it with the classifier's ``prepare`` (runs in a decode thread),
+    holding its decoded pixels in the memory budget meanwhile."""
+    label = filename or f"file {index}"
+    need = image_bytes(img.width * img.height, img.mode)
+    if not budget.reserve(need, decode=True):
+        img.close()
+        if need > budget.decode_limit:
             raise RequestError(
                 413,
-                f"{label}: image is {width}x{height} = {width * height} pixels, "
-                f"above the limit of {settings.max_pixels} (max_pixels)",
-                **where,
+                f"{label}: decoding would take {_mb(need)}, more than the budget allows",
+                filename=filename,
+                index=index,
             )
-        try:
-            img.load()
-            return to_rgb(img)
-        except Exception as err:  # noqa: BLE001 - any decoder failure is the file's fault
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise RequestError(
-                422, f"{label}: truncated or corrupt {img.format} image ({first})", **where
-            ) from None
-
-
-def prepare_upload(
-    prepare: Any, data: bytes, filename: str, index: int, settings: ServiceSettings
-) -> torch.Tensor:
-    """Decode and preprocess one upload with the classifier's ``prepare`` (runs in a worker thread)."""
-    img = decode_image(data, filename, index, settings)
+        raise busy(f"decoding {label}")
     try:
-        return prepare(img)
-    except DataError as err:
-        raise RequestError(
-            422, f"{filename or f'file {index}'}: {err}", filename=filename, index=index
-        ) from None
+        rgb = decode_rgb(img, label)
+        return prepare(rgb)
+    except (CorruptImage, UnsupportedImage, ImageTooLarge, DataError) as err:
+        raise file_error(err, filename, index) from None
+    finally:
+        budget.release(need, decode=True)

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import errno
+import itertools
 import json
+import math
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +35,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from plotlstm.atomic import atomic_path, write_json, write_text
+from plotlstm.atomic import atomic_path, write_json
 from plotlstm.errors import GeneratorError, SettingsMismatchError
+from plotlstm.progress import ProgressBar
 from plotlstm.synth.render import render, save_png, tune_process
 from plotlstm.synth.simulate import (
     CLASSES,
@@ -45,13 +50,17 @@ from plotlstm.synth.simulate import (
     plot_rng,
     simulate,
 )
-from plotlstm.synth.style import resolve_style, validate_style_option
+from plotlstm.synth.style import DASHES, MARKERS, Style, resolve_style, validate_style_option
 
 GENERATOR_VERSION = 2
 """Bumped whenever the same settings would draw different images (2: statsmodels lowess, Pillow PNG)."""
 SPLITS = ("train", "test")
 MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "kind", "strength", "seed", "file")
 CHUNK = 32
+MAX_PER_CLASS = 1_000_000
+"""The most plots of one class in one split (a data set's plots are listed in memory by readers, and the
+manifest holds a row for each)."""
+LOCK_NAME = ".generate.lock"
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ def _check_count(name: str, value: Any) -> int:
         raise GeneratorError(f"{name}: expected a positive integer, got {value!r}")
     if value < 1:
         raise GeneratorError(f"{name}: must be at least 1, got {value}")
+    if value > MAX_PER_CLASS:
+        raise GeneratorError(f"{name}: at most {MAX_PER_CLASS:,} plots per class, got {value:,}")
     return int(value)
 
 
@@ -116,6 +127,66 @@ def _check_counts(name: str, value: Any, classes: Sequence[str]) -> dict[str, in
     return {c: count for c in classes}
 
 
+_POSITIVE_STYLE_FLOATS = {"font_size", "label_font_size", "marker_radius"}
+_MAX_SIDE = 4096
+
+
+def _style_value_error(key: str, value: Any) -> str | None:
+    """Why ``value`` is not a valid ``style.<key>`` (None when it is), judged by the field's default's type."""
+    default = getattr(Style(), key)
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "must be true or false"
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or not 16 <= value <= _MAX_SIDE:
+            return f"must be a whole number of pixels in 16..{_MAX_SIDE}"
+        return None
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return "must be a number"
+        if key == "point_alpha" and not 0 <= value <= 1:
+            return "must be in [0, 1]"
+        if (key in _POSITIVE_STYLE_FLOATS and value <= 0) or (key.endswith("linewidth") and value < 0):
+            return "must be > 0" if key in _POSITIVE_STYLE_FLOATS else "must be >= 0"
+        return None
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            return "must be a string"
+        if key == "marker" and value not in MARKERS:
+            return f"use one of {', '.join(MARKERS)}"
+        if key.endswith("dash") and value not in DASHES:
+            return f"use one of {', '.join(DASHES)}"
+        return None
+    if isinstance(default, tuple):
+        if not isinstance(value, list | tuple) or len(value) != len(default):
+            return f"must be a list of {len(default)} numbers"
+        if len(default) == 3 and all(isinstance(v, int) for v in default):  # a colour
+            if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value):
+                return "must be 3 whole numbers in 0..255 (red, green, blue)"
+        elif not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value):
+            return "must be numbers >= 0"
+    return None
+
+
+def _check_style(style: Any, seed: int, cls: str) -> None:
+    """The style option and every value in it, then one trial plot drawn in memory: before anything is written."""
+    try:
+        validate_style_option(style)
+    except ValueError as err:
+        raise GeneratorError(str(err)) from None
+    if isinstance(style, dict):
+        for key, value in style.items():
+            if key == "base":
+                continue
+            problem = _style_value_error(key, value)
+            if problem:
+                raise GeneratorError(f"style.{key}: {problem}, got {value!r}")
+    try:
+        make_plot(seed, cls, 0, style)
+    except Exception as err:  # noqa: BLE001 - any failure to draw is the style's
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GeneratorError(f"style: cannot draw a plot with this style ({first})") from None
+
+
 def _check_root(root: Path) -> None:
     """Create ``root`` and write/delete a probe file there; GeneratorError if that fails."""
     try:
@@ -125,6 +196,37 @@ def _check_root(root: Path) -> None:
         probe.unlink()
     except OSError as err:
         raise GeneratorError(f"root: cannot write to {root}: {err.strerror or err}") from None
+
+
+@contextlib.contextmanager
+def _root_lock(root: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``root`` for the run: a second run into it stops with one line.
+
+    ``flock`` locks die with their process, so a lock file left by a killed run never blocks the next one."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        yield
+        return
+    path = root / LOCK_NAME
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise GeneratorError(
+                f"root: another generate run (pid {holder}) is writing into {root}; wait for it to end or use "
+                "another root"
+            ) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- planning
@@ -142,14 +244,13 @@ def plot_path(root: Path, split: str, cls: str, pid: int, width: int = 6) -> Pat
 
 def _plan(
     root: Path, classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int]
-) -> list[_Task]:
-    tasks = []
+) -> Iterator[_Task]:
+    """Every plot of the data set, in order, one at a time (never listed as a whole)."""
     for cls in classes:
         width = id_width(train[cls] + test[cls])
         for split, start, count in (("train", 0, train[cls]), ("test", train[cls], test[cls])):
             for pid in range(start, start + count):
-                tasks.append(_Task(cls, split, pid, str(plot_path(root, split, cls, pid, width))))
-    return tasks
+                yield _Task(cls, split, pid, str(plot_path(root, split, cls, pid, width)))
 
 
 def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
@@ -201,7 +302,19 @@ def _run_chunk(seed: int, style: Any, params: Mapping[str, SpoilParams], tasks: 
     return len(tasks)
 
 
-def _worker_init() -> None:
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` does (Linux: the kernel's parent-death signal; else, and
+    in case the parent died before that was set, a check of the parent pid)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    _die_with_parent(parent)
     tune_process()
 
 
@@ -264,20 +377,18 @@ def _clear(root: Path) -> None:
             (root / name).unlink()
 
 
-def _manifest(root: Path, tasks: Sequence[_Task], seed: int, params: Mapping[str, SpoilParams]) -> None:
-    import io
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(MANIFEST_COLUMNS)
-    for t in tasks:
-        h = plot_header(seed, t.cls, t.id, params)
-        strength = "" if h.strength is None else f"{h.strength:.6g}"
-        file = Path(t.path).relative_to(root).as_posix()
-        writer.writerow(
-            [t.cls, t.split, t.id, h.n, h.predictors, h.controls, h.kind or "", strength, seed, file]
-        )
-    write_text(root / "manifest.csv", buf.getvalue())
+def _manifest(root: Path, tasks: Iterable[_Task], seed: int, params: Mapping[str, SpoilParams]) -> None:
+    """``manifest.csv``, written row by row to a temporary file, then renamed."""
+    with atomic_path(root / "manifest.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(MANIFEST_COLUMNS)
+        for t in tasks:
+            h = plot_header(seed, t.cls, t.id, params)
+            strength = "" if h.strength is None else f"{h.strength:.6g}"
+            file = Path(t.path).relative_to(root).as_posix()
+            writer.writerow(
+                [t.cls, t.split, t.id, h.n, h.predictors, h.controls, h.kind or "", strength, seed, file]
+            )
 
 
 # --------------------------------------------------------------------------- public API
@@ -313,45 +424,55 @@ def generate(
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 0:
         raise GeneratorError(f"workers: expected an integer >= 0 (0 = all cores), got {workers!r}")
     style = _plain(style)
-    try:
-        validate_style_option(style)
-    except ValueError as err:
-        raise GeneratorError(str(err)) from None
     params = _check_class_params(class_params)
+    _check_style(style, int(seed), classes_t[0])
     root = Path(os.fspath(_plain(root))).expanduser()
     settings = _settings(classes_t, train, test, int(seed), style, params)
     _check_root(root)
-    _check_settings(root, settings, overwrite)
-
-    try:
-        if overwrite and (root / "generator.json").exists():
-            _clear(root)
-        write_json(root / "generator.json", settings)
-        tasks = _plan(root, classes_t, train, test)
-        for folder in {Path(t.path).parent for t in tasks}:
-            folder.mkdir(parents=True, exist_ok=True)
-            for stale in folder.glob("*.tmp"):
-                stale.unlink()
-        todo = [t for t in tasks if not os.path.exists(t.path)]
-        _draw(todo, int(seed), style, params, int(workers) or (os.cpu_count() or 1), progress, root)
-        _manifest(root, tasks, int(seed), params)
-    except OSError as err:
-        where = err.filename or root
-        reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
-        raise GeneratorError(f"root: cannot write {where}: {reason}") from None
+    with _root_lock(root):
+        _check_settings(root, settings, overwrite)
+        try:
+            if overwrite and (root / "generator.json").exists():
+                _clear(root)
+            write_json(root / "generator.json", settings)
+            for cls in classes_t:
+                for split in SPLITS:
+                    folder = root / split / cls
+                    folder.mkdir(parents=True, exist_ok=True)
+                    for stale in folder.glob("*.tmp"):
+                        stale.unlink()
+            total = sum(train.values()) + sum(test.values())
+            _draw(
+                _plan(root, classes_t, train, test),
+                total,
+                int(seed),
+                style,
+                params,
+                int(workers) or (os.cpu_count() or 1),
+                progress,
+                root,
+            )
+            _manifest(root, _plan(root, classes_t, train, test), int(seed), params)
+        except OSError as err:
+            where = err.filename or root
+            reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+            raise GeneratorError(f"root: cannot write {where}: {reason}") from None
     return root
 
 
-def _progress_bar(total: int, enabled: bool, root: Path) -> Any:
-    from tqdm import tqdm
+def _progress_bar(total: int, enabled: bool, root: Path) -> ProgressBar:
+    return ProgressBar(total, f"generate {root}", enabled)
 
-    return tqdm(
-        total=total, disable=not enabled or total == 0, unit="plot", desc=f"generate {root}", file=sys.stderr
-    )
+
+def _chunks(tasks: Iterable[_Task], size: int) -> Iterator[list[_Task]]:
+    it = iter(tasks)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 def _draw(
-    todo: list[_Task],
+    tasks: Iterable[_Task],
+    total: int,
     seed: int,
     style: Any,
     params: Mapping[str, SpoilParams],
@@ -359,27 +480,44 @@ def _draw(
     progress: bool,
     root: Path,
 ) -> None:
-    bar = _progress_bar(len(todo), progress, root)
+    """Draw the plots of ``tasks`` (streamed) whose files are missing; ``total`` sizes the progress bar (plots
+    already there count as done). At most ``4 * workers`` chunks are queued at a time."""
+    bar = _progress_bar(total, progress, root)
+
+    def missing() -> Iterator[_Task]:
+        for task in tasks:
+            if os.path.exists(task.path):
+                bar.update(1)
+            else:
+                yield task
+
     try:
-        if workers <= 1 or len(todo) <= CHUNK:
+        chunks = _chunks(missing(), CHUNK)
+        first = next(chunks, [])
+        if workers <= 1 or len(first) < CHUNK:
             with threadpool_limits(1, user_api="blas"):  # the renderer's small products: faster on one thread
-                for task in todo:
+                for task in itertools.chain(first, itertools.chain.from_iterable(chunks)):
                     _write_plot(seed, style, params, task)
                     bar.update(1)
             return
-        chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
         env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
         os.environ.update({k: "1" for k in env})  # for spawned workers
         try:
             with ProcessPoolExecutor(
-                max_workers=min(workers, len(chunks)),
+                max_workers=workers,
                 mp_context=multiprocessing.get_context(method),
                 initializer=_worker_init,
+                initargs=(os.getpid(),),
             ) as pool:
-                pending: set[Future[int]] = {pool.submit(_run_chunk, seed, style, params, c) for c in chunks}
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                pending: set[Future[int]] = set()
+                source = itertools.chain([first], chunks)
+                while True:
+                    for chunk in itertools.islice(source, max(0, 4 * workers - len(pending))):
+                        pending.add(pool.submit(_run_chunk, seed, style, params, chunk))
+                    if not pending:
+                        break
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
                         if fut.exception() is not None:
                             for p in pending:

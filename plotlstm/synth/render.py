@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from threadpoolctl import threadpool_limits
 
+from plotlstm.synth.binned import stamp_counts
 from plotlstm.synth.style import R_STYLE, Style
 
 LINE_HEIGHT = 1.2
@@ -38,6 +40,9 @@ LINE_HEIGHT = 1.2
 PHASES = 4
 """Sub-pixel positions per axis for the marker sprite."""
 SUPERSAMPLE = 4
+STAMP_BY_COUNTS = 100_000
+"""From this many points on, markers are stamped from per-pixel counts (:func:`plotlstm.synth.binned.stamp_counts`)."""
+Smoother = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 # --------------------------------------------------------------------------- process tuning
@@ -405,6 +410,13 @@ def _points_coverage(
         ((fx - bx) * PHASES).astype(np.int64), PHASES - 1
     )
     base = by * wp + bx
+    if len(base) >= STAMP_BY_COUNTS:
+        counts = np.bincount(phase * (hp * wp) + base, minlength=PHASES * PHASES * hp * wp)
+        acc = stamp_counts(counts.reshape(PHASES * PHASES, hp, wp).astype(np.float64), sprites, hp, wp)
+        acc = acc[pad : pad + h, pad : pad + w].astype(np.float32)
+        np.expm1(acc, out=acc)
+        np.negative(acc, out=acc)
+        return acc
     order = np.argsort(phase, kind="stable")
     bounds = np.searchsorted(phase[order], np.arange(PHASES * PHASES + 1))
     sizes = [len(sprites[q][1]) * int(bounds[q + 1] - bounds[q]) for q in range(PHASES * PHASES)]
@@ -483,8 +495,13 @@ def _static_layer(st: Style) -> np.ndarray:
     return cv.a
 
 
-def render_array(fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE) -> np.ndarray:
-    """Draw the Residuals-vs-Fitted plot; returns an (height, width, 3) uint8 RGB array."""
+def render_array(
+    fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE, smoother: Smoother | None = None
+) -> np.ndarray:
+    """Draw the Residuals-vs-Fitted plot; returns an (height, width, 3) uint8 RGB array.
+
+    ``smoother(x, y)`` gives the red curve's vertices; None is R's lowess by statsmodels (:func:`lowess`).
+    """
     fitted = np.asarray(fitted, dtype=np.float64)
     residuals = np.asarray(residuals, dtype=np.float64)
     st = style
@@ -516,7 +533,7 @@ def render_array(fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STY
 
     clip = (left, top, right, bottom)
     if st.smoother and len(fitted) >= 2 and np.ptp(fitted) > 0:
-        sx, sy = curve_vertices(*lowess(fitted, residuals))
+        sx, sy = curve_vertices(*(smoother or lowess)(fitted, residuals))
         cv.polyline(tx(sx), ty(sy), st.smoother_linewidth, st.smoother_color, clip)
     if st.zero_line and uy0 <= 0 <= uy1:
         cv.hline(float(ty(0.0)), left, right, st.zero_linewidth, st.zero_line_color, st.zero_line_dash)
@@ -567,9 +584,11 @@ def render_array(fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STY
     return cv.to_uint8()
 
 
-def render(fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE) -> Image.Image:
-    """Draw the plot as a Pillow RGB image."""
-    return Image.fromarray(render_array(fitted, residuals, style), mode="RGB")
+def render(
+    fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE, smoother: Smoother | None = None
+) -> Image.Image:
+    """Draw the plot as a Pillow RGB image (``smoother`` as in :func:`render_array`)."""
+    return Image.fromarray(render_array(fitted, residuals, style, smoother), mode="RGB")
 
 
 def save_png(image: Image.Image | np.ndarray, path: Any, compress_level: int = 1) -> None:

@@ -47,7 +47,7 @@ LIGHTNING_CSV = """epoch,step,train/acc_a,train/acc_epoch,train/acc_step,train/l
 def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: int = 0) -> Path:
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
-    m = PlotLSTM(len(classes), classes, image_size=image_size, lstm_size=8, hidden_size=4)
+    m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
     return save_checkpoint(m, path)
 
 
@@ -105,8 +105,8 @@ def trained_run(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
                 "trainer.max_epochs=2",
                 "data.image_size=64",
                 "data.batch_size=8",
-                "model.lstm_size=16",
-                "model.hidden_size=8",
+                "model.net.lstm_size=16",
+                "model.net.hidden_size=8",
                 "test=false",
             ],
         )
@@ -142,11 +142,11 @@ def test_cli_end_to_end(trained_run: Path, tiny_root: Path, tmp_path: Path) -> N
     }
     assert metrics["loss"] > 0
     rows = list(csv.DictReader((out / "predictions.csv").open()))
-    assert len(rows) == 8 and sum(r["true"] != r["predicted"] for r in rows) == metrics["misclassified"]
+    assert len(rows) == 8 and sum(r["true"] != r["class"] for r in rows) == metrics["misclassified"]
     # the library gives the same probabilities for the same files
     classifier = PlotClassifier.from_checkpoint(trained_run, device="cpu")
     for row, pred in zip(rows, classifier.predict([r["path"] for r in rows]), strict=True):
-        assert pred.label == row["predicted"]
+        assert pred.label == row["class"]
         assert [pred.probabilities[c] for c in FOUR] == pytest.approx(
             [float(row[f"p_{c}"]) for c in FOUR], abs=1e-6
         )
@@ -323,3 +323,66 @@ def test_figures_are_valid_pngs(tmp_path: Path) -> None:
     assert img.mode in ("RGB", "RGBA")
     assert_png(contact_sheet([], tmp_path / "empty.png"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cm.png", "empty.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["out_dir={tmp}/afile/out"], "out_dir: cannot write to"),
+        (["data.batch_size=0"], "data.batch_size: must be a whole number >= 1"),
+        pytest.param(
+            ["device=cuda"],
+            "device: 'cuda' asked for, but this machine has no usable CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU"),
+        ),
+    ],
+)
+def test_options_checked_before_any_work(
+    bad_setup: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    expected: str,
+) -> None:
+    import plotlstm.evaluate as evaluate_module
+
+    def no_work(*a: object, **k: object) -> None:
+        raise AssertionError("evaluation started before the options were checked")
+
+    monkeypatch.setattr(evaluate_module, "evaluate", no_work)
+    (tmp_path / "afile").write_text("a file, not a folder")
+    args = [a.format(tmp=tmp_path) for a in args]
+    if not any(a.startswith("out_dir=") for a in args):
+        args.append(f"out_dir={tmp_path / 'out'}")
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(
+            monkeypatch, tmp_path, f"ckpt_path={bad_setup['ckpt']}", f"data.root={bad_setup['data']}", *args
+        )
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and expected in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_shows_paths_with_rich_markup_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    from plotlstm.inference.evaluation import print_report
+
+    per_class = {"a[/i]": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "auc": None, "support": 1}}
+    result = {
+        "data": "/data/odd[/i]name/test",
+        "n": 1,
+        "classes": ["a[/i]"],
+        "per_class": per_class,
+        "macro": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "auc": None},
+        "confusion_matrix": [[1]],
+        "accuracy": 1.0,
+        "loss": 0.1,
+        "misclassified": 0,
+        "checkpoint": "/runs/x[/bold]/best.ckpt",
+        "files": {"metrics": "/out/[red]metrics.json"},
+    }
+    print_report(result)
+    out = " ".join(capsys.readouterr().out.split())
+    for text in ("/data/odd[/i]name/test", "a[/i]", "/runs/x[/bold]/best.ckpt", "/out/[red]metrics.json"):
+        assert text in out, text

@@ -96,7 +96,7 @@ def test_resume_makes_only_missing_files(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(gen, "save_png", counting)
     generate(tmp_path / "r", workers=1, **SMALL)
-    assert sorted(written) == sorted(p.name + ".tmp" for p in gone)
+    assert sorted(written) == sorted(f"{p.name}.{os.getpid()}.tmp" for p in gone)
     assert not list(root.rglob("*.tmp"))
     assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
     assert {p: p.read_bytes() for p in _pngs(root)} == before  # remade plots are identical
@@ -186,7 +186,7 @@ def test_full_disk_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.Mo
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(gen, "save_png", full_disk)
-    with pytest.raises(GeneratorError, match=r"^root: cannot write .*none_000004\.png\.tmp: disk full$"):
+    with pytest.raises(GeneratorError, match=r"^root: cannot write .*none_000004\.png\.\d+\.tmp: disk full$"):
         generate(root, workers=1, **SMALL)
     assert not list(root.rglob("*.tmp")) and not missing.exists()
     assert {p: p.read_bytes() for p in _pngs(root)} == before
@@ -335,3 +335,111 @@ def test_make_plot_matches_written_file(tmp_path: Path) -> None:
     root = generate(tmp_path / "m", workers=1, **dict(SMALL, style="varied"))
     written = np.asarray(Image.open(root / "train/ceiling/ceiling_000002.png"))
     assert np.array_equal(written, np.asarray(gen.make_plot(5, "ceiling", 2, "varied")))
+
+
+# --- hostile settings, concurrent runs and killed parents ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("style", "match"),
+    [
+        ({"width": 0}, r"style\.width: must be a whole number of pixels"),
+        ({"marker": "star"}, r"style\.marker: use one of circle"),
+        ({"point_color": [300, 0, 0]}, r"style\.point_color: must be 3 whole numbers in 0\.\.255"),
+        ({"marker_radius": -1.0}, r"style\.marker_radius: must be > 0"),
+        ({"font": "no-such-font.ttf"}, r"style: cannot draw a plot with this style"),
+    ],
+)
+def test_style_values_checked_before_anything_is_written(tmp_path: Path, style: dict, match: str) -> None:
+    root = tmp_path / "styled"
+    with pytest.raises(GeneratorError, match=match) as info:
+        generate(root, workers=1, **dict(SMALL, style=style))
+    assert "\n" not in str(info.value)
+    assert not root.exists()  # no generator.json with the bad style: the corrected rerun is not refused
+    generate(root, workers=1, **dict(SMALL, style={"width": 200, "marker": "cross"}))
+    assert Image.open(_pngs(root)[0]).size == (200, 480)
+
+
+def test_counts_are_bounded_and_tasks_streamed(tmp_path: Path) -> None:
+    import inspect
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(
+        GeneratorError, match=r"train_per_class: at most 1,000,000 plots per class, got 50,000,000"
+    ):
+        generate(tmp_path / "huge", workers=1, **dict(SMALL, train_per_class=50_000_000))
+    assert time.monotonic() - start < 5 and not (tmp_path / "huge").exists()
+    plan = gen._plan(tmp_path, ["none"], {"none": gen.MAX_PER_CLASS}, {"none": gen.MAX_PER_CLASS})
+    assert inspect.isgenerator(plan) and next(plan).id == 0
+
+
+def test_a_second_run_into_the_same_root_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    root = tmp_path / "busy"
+    root.mkdir()
+    with open(root / gen.LOCK_NAME, "a+") as held:  # another run holds the root
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242\n")
+        held.flush()
+        with pytest.raises(GeneratorError, match=r"root: another generate run \(pid 4242\) is writing into"):
+            generate(root, workers=1, **SMALL)
+    assert not (root / "generator.json").exists()
+    (root / gen.LOCK_NAME).write_text("999999\n")  # a lock file left by a killed run does not block
+    generate(root, workers=1, **SMALL)
+    assert len(_pngs(root)) == 10
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    root = tmp_path / "orphans"
+    script = (
+        "import plotlstm.synth.generator as gen\n"
+        "gen.CHUNK = 400\n"  # long chunks: a worker that outlived its parent would go on drawing
+        f"gen.generate({str(root)!r}, classes=('none',), train_per_class=4000, test_per_class=1, workers=2,"
+        " progress=False)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(root.glob("train/none/*.png"))) < 4:
+            assert proc.poll() is None and time.monotonic() < deadline, "the generator did not start drawing"
+            time.sleep(0.1)
+        workers = _children(proc.pid)
+        assert workers, "no worker processes found"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers):
+            assert time.monotonic() < deadline, "workers outlived their killed parent"
+            time.sleep(0.05)
+        count = len(list(root.rglob("*.png")))
+        time.sleep(0.5)
+        assert len(list(root.rglob("*.png"))) == count  # nobody writes any more
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -110,7 +110,7 @@ def run_plotlstm(ckpt: dict[str, Any], images: np.ndarray) -> tuple[np.ndarray, 
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     seen: dict[str, torch.Tensor] = {}
-    model.per_step.register_forward_hook(lambda _m, _a, out: seen.setdefault("features", out))
+    model.net.per_step.register_forward_hook(lambda _m, _a, out: seen.setdefault("features", out))
     with torch.no_grad():
         probs = model.probabilities(model(torch.from_numpy(images).permute(0, 3, 1, 2)))
     return probs.numpy(), seen["features"].numpy()
@@ -121,7 +121,7 @@ def run_plotlstm(ckpt: dict[str, Any], images: np.ndarray) -> tuple[np.ndarray, 
 )
 def test_outputs_match_keras(keras_dir: Path, case: str, fmt: str, given: str | None, expected: str) -> None:
     ckpt = keras_to_plotlstm(h5_path(keras_dir, case, fmt), recurrent_activation=given)
-    assert ckpt["hyper_parameters"]["recurrent_activation"] == expected
+    assert ckpt["hyper_parameters"]["net"]["recurrent_activation"] == expected
     keras = keras_outputs(keras_dir, case)
     probs, features = run_plotlstm(ckpt, keras["images"])
     assert probs.shape == keras["probs"].shape
@@ -162,7 +162,7 @@ def test_checkpoint_file_loads_everywhere(keras_dir: Path, tmp_path: Path) -> No
     assert ckpt["plotlstm_import"] == {"source": str(src.resolve()), "keras_version": "2.2.4"}
     assert "pytorch-lightning_version" in ckpt
     assert set(ckpt["state_dict"]) == set(PlotLSTM(**hp).state_dict())
-    assert not torch.count_nonzero(ckpt["state_dict"]["lstm.bias_hh_l0"])
+    assert not torch.count_nonzero(ckpt["state_dict"]["net.lstm.bias_hh_l0"])
     classifier = PlotClassifier.from_checkpoint(out, device="cpu")
     keras = keras_outputs(keras_dir, "bin_hard")
     predictions = classifier.predict(torch.from_numpy(keras["images"]).permute(0, 3, 1, 2))
@@ -200,15 +200,17 @@ def test_the_comparison_can_fail(keras_dir: Path) -> None:
     wrong_gate = keras_to_plotlstm(src, recurrent_activation="hard_sigmoid_keras3")
     assert np.abs(run_plotlstm(wrong_gate, keras["images"])[0] - keras["probs"]).max() > 1e-3
     swapped = keras_to_plotlstm(src)
-    h = swapped["hyper_parameters"]["lstm_size"]
-    w = swapped["state_dict"]["lstm.weight_ih_l0"]
-    swapped["state_dict"]["lstm.weight_ih_l0"] = torch.cat([w[h : 2 * h], w[:h], w[2 * h :]])  # f, i, g, o
+    h = swapped["hyper_parameters"]["net"]["lstm_size"]
+    w = swapped["state_dict"]["net.lstm.weight_ih_l0"]
+    swapped["state_dict"]["net.lstm.weight_ih_l0"] = torch.cat(
+        [w[h : 2 * h], w[:h], w[2 * h :]]
+    )  # f, i, g, o
     assert np.abs(run_plotlstm(swapped, keras["images"])[1] - keras["features"]).max() > 1e-3
     flat = keras_to_plotlstm(src)
     hp = flat["hyper_parameters"]
-    head = flat["state_dict"]["head.weight"]
-    flat["state_dict"]["head.weight"] = (
-        head.reshape(1, hp["image_size"], hp["hidden_size"]).transpose(1, 2).reshape(1, -1)
+    head = flat["state_dict"]["net.head.weight"]
+    flat["state_dict"]["net.head.weight"] = (
+        head.reshape(1, hp["image_size"], hp["net"]["hidden_size"]).transpose(1, 2).reshape(1, -1)
     )  # feature-then-time
     assert np.abs(run_plotlstm(flat, keras["images"])[0] - keras["probs"]).max() > 1e-3
 

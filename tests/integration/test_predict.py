@@ -17,8 +17,9 @@ from PIL import Image
 
 from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.results import write_predictions
 from plotlstm.models.module import PlotLSTM
-from plotlstm.predict import expand_inputs, main, predict_files, write_rows
+from plotlstm.predict import expand_inputs, main
 
 FOUR = ["biased", "ceiling", "none", "outlier"]
 
@@ -26,7 +27,7 @@ FOUR = ["biased", "ceiling", "none", "outlier"]
 def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: int = 0) -> Path:
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
-    m = PlotLSTM(len(classes), classes, image_size=image_size, lstm_size=8, hidden_size=4)
+    m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
     return save_checkpoint(m, path)
 
 
@@ -130,8 +131,8 @@ def test_command_library_and_batches_agree(
         assert list(one_by_one[i].probabilities.values()) == pytest.approx(batch[i].tolist(), abs=1e-6)
         assert pil[i].probabilities == pred.probabilities
     # unreadable files in between do not change the batches of the readable ones
-    rows = predict_files(classifier, expand_inputs([mixed]))
-    assert {Path(r.path): r.probabilities for r in rows if not r.error} == {
+    rows = classifier.predict_files(expand_inputs([mixed]))
+    assert {Path(r.source): r.probabilities for r in rows if not r.error} == {
         p: pred.probabilities for p, pred in zip(good, library, strict=True)
     }
 
@@ -168,7 +169,7 @@ def test_table_rows_and_progress(
     run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=[{mixed}]", "table_rows=3", "progress=true")
     captured = capsys.readouterr()
     assert "... 5 more rows" in captured.out
-    assert "predict" in captured.err and "img" in captured.err  # tqdm's bar
+    assert "predict" in captured.err and "8/8" in captured.err  # the progress bar, on stderr
     assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob("*.json"))
 
 
@@ -210,9 +211,98 @@ def test_bad_input_is_one_line(
     assert not list(tmp_path.glob("preds.*")) and not list(tmp_path.glob(".preds*"))
 
 
-def test_write_rows_refuses_other_formats(tmp_path: Path) -> None:
+def test_write_predictions_refuses_other_formats(tmp_path: Path) -> None:
     from plotlstm.errors import PlotLSTMError
 
     with pytest.raises(PlotLSTMError, match="csv or .json"):
-        write_rows([], FOUR, tmp_path / "x.xlsx")
+        write_predictions([], FOUR, tmp_path / "x.xlsx")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["batch_size=0"], "batch_size: must be a whole number >= 1, got 0"),
+        (["batch_size=abc"], "batch_size: must be a whole number >= 1, got 'abc'"),
+        (["output={tmp}/afile/preds.csv"], "output: cannot write to"),
+        (["output={tmp}/adir.csv"], "is a folder"),
+        (["table_rows=0"], "table_rows"),
+        pytest.param(
+            ["device=cuda"],
+            "device: 'cuda' asked for, but this machine has no usable CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU"),
+        ),
+        (["device=gpu7"], "device: unknown device 'gpu7'"),
+    ],
+)
+def test_options_checked_before_any_work(
+    ckpt: Path,
+    mixed: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    expected: str,
+) -> None:
+    from plotlstm.inference.classifier import PlotClassifier
+
+    def no_work(*a: object, **k: object) -> None:
+        raise AssertionError("the checkpoint was loaded before the options were checked")
+
+    monkeypatch.setattr(PlotClassifier, "from_checkpoint", no_work)
+    (tmp_path / "afile").write_text("a file, not a folder")
+    (tmp_path / "adir.csv").mkdir()
+    args = [a.format(tmp=tmp_path) for a in args]
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=[{mixed}]", *args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and expected in err[0], err
+
+
+def test_file_names_with_rich_markup_are_shown_as_they_are(
+    ckpt: Path, tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    folder = tmp_path / "odd[" / "i]name [bold]"  # the path reads .../odd[/i]name [bold]
+    (folder / "x[").mkdir(parents=True)
+    shutil.copy(next((tiny_root / "test").rglob("*.png")), folder / "x[" / "i].png")
+    (folder / "broken[").mkdir()
+    (folder / "broken[" / "red].png").write_text("not an image")
+    run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=['{folder}']", "table_rows=null")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "x[/i].png" in out and "broken[/red].png" in out and "odd[/i]name [bold]" in out
+
+
+def test_nothing_classified_exits_1_after_writing(
+    ckpt: Path, mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "preds.json"
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(
+            monkeypatch,
+            tmp_path,
+            f"ckpt_path={ckpt}",
+            f"inputs=[{mixed / 'text.png'},{mixed / 'notes.txt'}]",
+            f"output={out}",
+        )
+    assert exit_info.value.code == 1
+    assert [p["error"] != "" for p in json.loads(out.read_text())["predictions"]] == [True, True]
+    assert "0 classified, 2 not readable" in capsys.readouterr().out
+
+
+def test_outputs_are_written_before_printing(
+    ckpt: Path, mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import plotlstm.predict as predict_module
+
+    def broken_terminal(*args: object, **kwargs: object) -> None:
+        raise OSError(5, "Input/output error", "<stdout>")
+
+    monkeypatch.setattr(predict_module, "print_predictions", broken_terminal)
+    out = tmp_path / "preds.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=[{mixed}]", f"output={out}")
+    assert exit_info.value.code == 2
+    assert len(list(csv.DictReader(out.open()))) == len(GOOD + BAD)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: <stdout>: Input/output error"

@@ -98,7 +98,7 @@ def test_model_endpoint(client: TestClient, small: PlotClassifier, small_ckpt: P
     assert body["classes"] == CLASSES
     assert body["checkpoint"] == "small.ckpt"
     assert body["sha256"] == hashlib.sha256(small_ckpt.read_bytes()).hexdigest()[:12]
-    assert body["parameters"] == sum(p.numel() for p in small.model.parameters())
+    assert body["parameters"] == sum(p.numel() for p in small.net.parameters())
     assert body["image_size"] == SMALL
     assert body["hparams"]["image_size"] == SMALL and body["hparams"]["class_names"] == CLASSES
     assert body["limits"]["max_files"] == ServiceSettings().max_files
@@ -218,10 +218,19 @@ def test_bad_inputs_then_still_serving(small: PlotClassifier, plots: list[Path])
             headers={"content-type": "multipart/form-data; boundary=abc"},
         )
         assert garbage.status_code == 422
-        # one bad file among good ones names the bad one
-        mixed = files_of(("ok.png", png_bytes(plot.resize((50, 50)))), ("bad.png", b"\x89PNG\r\n\x1a\nnope"))
-        body = assert_error(post("/v1/classify", files=mixed), 415, "bad.png")
-        assert body["index"] == 1
+        # one bad file among good ones: the good ones are answered, the bad one gets its error and status
+        mixed = files_of(
+            ("ok.png", png_bytes(plot.resize((50, 50)))),
+            ("bad.png", b"\x89PNG\r\n\x1a\nnope"),
+            ("cut.png", good[: len(good) // 2]),
+        )
+        answer = post("/v1/classify", files=mixed)
+        assert answer.status_code == 200, answer.text
+        ok, bad, cut = answer.json()["results"]
+        assert ok["filename"] == "ok.png" and ok["class"] in CLASSES
+        assert bad["filename"] == "bad.png" and bad["index"] == 1 and bad["status"] == 415
+        assert "bad.png" in bad["error"] and "class" not in bad
+        assert cut["status"] == 422 and "truncated" in cut["error"]
         # and it still answers
         answer = post("/v1/classify", files=files_of(("ok.png", png_bytes(plot.resize((50, 50))))))
         assert answer.status_code == 200 and answer.json()["results"][0]["class"] in CLASSES

@@ -52,7 +52,7 @@ def test_page_shows_the_class_of_a_picked_plot(tmp_path: Path) -> None:
             expect(page.locator("#model")).to_contain_text("page.ckpt")
             expect(page.locator("#model")).to_contain_text(", ".join(CLASSES))
 
-            page.set_input_files("input[type=file]", str(plots[0]))
+            page.set_input_files("#files", str(plots[0]))
             card = page.locator(f'.result[data-filename="{plots[0].name}"]')
             expect(card.locator(".predicted")).to_have_text(expected[0].label, timeout=30_000)
             expect(card.locator(".row")).to_have_count(len(CLASSES))
@@ -61,7 +61,7 @@ def test_page_shows_the_class_of_a_picked_plot(tmp_path: Path) -> None:
             expect(card.locator(".row.best .pct")).to_have_text(shown)
 
             # a second plot, and the page lists both
-            page.set_input_files("input[type=file]", str(plots[1]))
+            page.set_input_files("#files", str(plots[1]))
             second = page.locator(f'.result[data-filename="{plots[1].name}"]')
             expect(second.locator(".predicted")).to_have_text(expected[1].label, timeout=30_000)
             expect(page.locator(".result")).to_have_count(2)
@@ -69,9 +69,39 @@ def test_page_shows_the_class_of_a_picked_plot(tmp_path: Path) -> None:
             # a file that is not an image: the error shows, and the page goes on
             bad = tmp_path / "notes.txt"
             bad.write_text("not a plot")
-            page.set_input_files("input[type=file]", str(bad))
+            page.set_input_files("#files", str(bad))
             expect(page.locator("#status")).to_contain_text("415", timeout=30_000)
             expect(page.locator("#status")).to_contain_text("notes.txt")
             assert errors == []
+        finally:
+            browser.close()
+
+
+def test_page_asks_for_the_token_and_then_classifies(tmp_path: Path) -> None:
+    """With an api_token, the page shows a token field after the first 401, and works once it is given."""
+    executable = chromium_path()
+    plots = reference_plots(tmp_path)
+    classifier = PlotClassifier.from_checkpoint(
+        save_checkpoint(tmp_path / "guarded.ckpt", 32, seed=3), device="cpu"
+    )
+    expected = classifier.predict(str(plots[0]))
+    app = create_app(classifier, ServiceSettings(api_token="s3cret-token-for-the-page"))
+    with BackgroundServer(app) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/")
+            expect(page.locator("#auth")).to_be_visible()
+            expect(page.locator("#model")).to_contain_text("access token")
+            page.set_input_files("#files", str(plots[0]))
+            expect(page.locator("#status")).to_contain_text("401", timeout=30_000)
+
+            page.fill("#token", "s3cret-token-for-the-page")
+            page.click("#auth button")
+            expect(page.locator("#model")).to_contain_text("guarded.ckpt")
+            expect(page.locator("#auth")).to_be_hidden()
+            page.set_input_files("#files", str(plots[0]))
+            card = page.locator(f'.result[data-filename="{plots[0].name}"]')
+            expect(card.locator(".predicted")).to_have_text(expected.label, timeout=30_000)
         finally:
             browser.close()

@@ -100,6 +100,13 @@ def test_resume_continues_the_epoch_count(tiny_root: Path, tmp_path: Path, train
     assert first["epochs"] == 1 and second["epochs"] == 2
     rows = list(csv.DictReader((tmp_path / "b" / "epoch-log.csv").open(), delimiter=";"))
     assert [r["epoch"] for r in rows] == ["1"]
+    # the resumed run's best checkpoint is the best of all epochs (not of the resumed ones only), in its folder
+    before = list(csv.DictReader((tmp_path / "a" / "epoch-log.csv").open(), delimiter=";"))
+    losses = {int(r["epoch"]): float(r["val_loss"]) for r in before + rows}
+    best_epoch = min(losses, key=losses.__getitem__)
+    best = Path(second["best_checkpoint"])
+    assert best.name == f"epoch{best_epoch:02d}.ckpt" and best.parent == tmp_path / "b" / "checkpoints"
+    assert best.is_file()
 
 
 def test_seeded_runs_are_reproducible(tiny_root: Path, tmp_path: Path, train_cfg) -> None:
@@ -200,3 +207,12 @@ def test_nan_loss_is_a_clear_error(tiny_root: Path, train_cfg, monkeypatch: pyte
     monkeypatch.setattr(PlotLSTM, "loss", lambda self, logits, y: logits.sum() * float("nan"))
     with pytest.raises(TrainingError, match=r"training loss became NaN or infinite at epoch 0"):
         train(train_cfg(tiny_root, "trainer.max_epochs=1"))
+
+
+@pytest.mark.gpu
+def test_fast_experiment_on_the_gpu(tiny_root: Path, train_cfg: Callable[..., DictConfig]) -> None:
+    """seed_four_class_fast as it runs on a GPU: bf16, the decoded set kept on the device."""
+    cfg = train_cfg(tiny_root, "experiment=seed_four_class_fast", "+trainer.fast_dev_run=true")
+    result = train(cfg)
+    assert cfg.trainer.accelerator in ("gpu", "cuda", "auto") and cfg.data.cache in ("device", "auto")
+    assert 0.0 <= result["metrics"]["test/acc"] <= 1.0

@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from plotlstm.data.cache import CachedPlots, build_cache
-from plotlstm.data.datamodule import PlotDataModule, PlotFolder
+from plotlstm.data.datamodule import PlotDataModule
+from plotlstm.data.folder import PlotFolder
 
 
 def copy_root(src: Path, dst: Path) -> Path:
@@ -91,3 +92,44 @@ def test_cache_with_held_out_validation(tiny_root: Path, tmp_path: Path) -> None
     a = torch.cat([x for x, _ in plain.val_dataloader()])
     b = torch.cat([x for x, _ in dev.val_dataloader()])
     assert torch.equal(a, b)
+
+
+def test_concurrent_builders_take_turns(tiny_root: Path, tmp_path: Path, monkeypatch) -> None:
+    """Two builders of one store at once (as two DDP ranks): one builds, the other waits and uses it."""
+    import threading
+    import time
+
+    import plotlstm.data.cache as cache
+
+    root = copy_root(tiny_root, tmp_path / "d")
+    samples = PlotFolder(root / "train").samples
+    fills: list[int] = []
+    real = cache._fill
+
+    def slow_fill(*args):
+        fills.append(1)
+        time.sleep(0.3)  # both builders are inside build_cache at once
+        return real(*args)
+
+    monkeypatch.setattr(cache, "_fill", slow_fill)
+    start = threading.Barrier(2)
+    results: list[object] = [None, None]
+
+    def build(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = build_cache(
+                samples, root / ".cache" / "train", 32, "nearest", workers=1, progress=False
+            )
+        except BaseException as err:  # noqa: BLE001 - reported below
+            results[i] = err
+
+    threads = [threading.Thread(target=build, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results[0] == results[1] and isinstance(results[0], Path), results
+    assert len(fills) == 1  # built once (one chunk), not twice
+    assert len(CachedPlots(results[0])) == len(samples)
+    assert not list((root / ".cache" / "train").glob("*.tmp"))

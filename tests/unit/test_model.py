@@ -25,9 +25,9 @@ def test_output_shape_and_parameter_count(classes: int) -> None:
 
 def test_time_axis_is_the_image_x_axis() -> None:
     """A single bright column reaches exactly one time step, in Keras's (row, channel) feature order."""
-    model = PlotLSTM(num_classes=4, image_size=16, lstm_size=8, hidden_size=4).eval()
+    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     seen = {}
-    model.lstm.register_forward_pre_hook(lambda _m, args: seen.setdefault("seq", args[0]))
+    model.net.lstm.register_forward_pre_hook(lambda _m, args: seen.setdefault("seq", args[0]))
     x = torch.zeros(1, 3, 16, 16)
     x[0, 1, 5, 11] = 1.0  # channel 1, row (y) 5, column (x) 11
     model(x)
@@ -38,7 +38,7 @@ def test_time_axis_is_the_image_x_axis() -> None:
 
 
 def test_uint8_input_is_scaled() -> None:
-    model = PlotLSTM(num_classes=4, image_size=16, lstm_size=8, hidden_size=4).eval()
+    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     x = torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
     torch.testing.assert_close(model(x), model(x.float() / 255))
 
@@ -49,8 +49,8 @@ def test_wrong_image_shape_is_a_clear_error() -> None:
 
 
 def test_keras_initialisation() -> None:
-    model = PlotLSTM(num_classes=4, lstm_size=20)
-    lstm = model.lstm
+    model = PlotLSTM(num_classes=4, net=dict(lstm_size=20))
+    lstm = model.net.lstm
     for layer in range(2):
         w_hh = getattr(lstm, f"weight_hh_l{layer}")
         torch.testing.assert_close(w_hh.T @ w_hh, torch.eye(20), atol=1e-5, rtol=0)  # orthogonal
@@ -64,28 +64,28 @@ def test_keras_initialisation() -> None:
 
 def test_loop_path_matches_cudnn_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The step-by-step path used for hard sigmoids computes what nn.LSTM computes, given the same gates."""
-    model = PlotLSTM(num_classes=4, image_size=16, lstm_size=8, hidden_size=4).eval()
+    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     x = torch.rand(2, 3, 16, 16)
     reference = model(x)
     monkeypatch.setitem(lstm_module._GATE_FUNCTIONS, "hard_sigmoid", torch.sigmoid)
-    model.lstm.recurrent_activation = "hard_sigmoid"
+    model.net.lstm.recurrent_activation = "hard_sigmoid"
     torch.testing.assert_close(model(x), reference, atol=1e-5, rtol=1e-5)
 
 
 def test_hard_sigmoid_changes_the_answer() -> None:
-    model = PlotLSTM(num_classes=4, image_size=16, lstm_size=8, hidden_size=4).eval()
+    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     x = torch.rand(2, 3, 16, 16)
     sigmoid = model(x)
-    model.lstm.recurrent_activation = "hard_sigmoid"
+    model.net.lstm.recurrent_activation = "hard_sigmoid"
     assert not torch.allclose(model(x), sigmoid, atol=1e-4)
     with pytest.raises(ValueError, match="recurrent_activation"):
-        PlotLSTM(num_classes=4, recurrent_activation="relu")
+        PlotLSTM(num_classes=4, net=dict(recurrent_activation="relu"))
 
 
 @pytest.mark.parametrize("classes", [2, 4])
 def test_overfits_one_small_batch(classes: int) -> None:
     torch.manual_seed(0)
-    model = PlotLSTM(num_classes=classes, image_size=32, dropout=0.0, lr=3e-3)
+    model = PlotLSTM(num_classes=classes, image_size=32, lr=3e-3, net=dict(dropout=0.0))
     x = torch.rand(8, 3, 32, 32)
     y = torch.arange(8) % classes
     optimizer = model.configure_optimizers()
@@ -102,7 +102,9 @@ def test_overfits_one_small_batch(classes: int) -> None:
 
 def test_onecycle_schedule_equals_torch_onecycle() -> None:
     """The resumable one-cycle schedule gives torch's OneCycleLR learning rates step for step."""
-    model = PlotLSTM(num_classes=4, image_size=8, lstm_size=4, hidden_size=2, scheduler="onecycle", lr=2e-3)
+    model = PlotLSTM(
+        num_classes=4, image_size=8, scheduler="onecycle", lr=2e-3, net=dict(lstm_size=4, hidden_size=2)
+    )
     object.__setattr__(model, "_trainer", type("T", (), {"estimated_stepping_batches": 190})())
     optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=2e-3)
     reference = torch.optim.lr_scheduler.OneCycleLR(

@@ -1,0 +1,190 @@
+"""``python -m plotlstm.check input=data.csv formula="y ~ x1 + C(g)"`` (or ``fitted=COL residuals=COL``).
+
+Fits the formula with statsmodels (or takes the two columns), draws the residual plot in memory and prints the
+verdict; ``output=`` writes it as CSV or JSON, ``plot=`` saves the plot. This module is also callable:
+``plotlstm.check(fit)`` is :func:`plotlstm.inference.check.check` whether or not this module was imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+import types
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from plotlstm.atomic import atomic_path, write_json
+from plotlstm.cli import command, required
+from plotlstm.errors import CheckError
+from plotlstm.inference.check import CheckResult, check, check_many, load_classifier
+
+INPUT_FORMATS = (".csv", ".parquet", ".pq")
+OUTPUT_FORMATS = (".csv", ".json")
+
+
+def read_table(path: str | Path) -> Any:
+    """A CSV or Parquet file as a pandas DataFrame; one line when it is missing or unreadable."""
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_FORMATS:
+        raise CheckError(f"input: {path} must be a .csv or .parquet file")
+    if not path.is_file():
+        raise CheckError(f"input: {path} does not exist")
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path)
+        return pd.read_parquet(path)
+    except ImportError:
+        raise CheckError(f"input: reading {path} needs pyarrow (pip install pyarrow)") from None
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckError(f"input: {path} is not a readable table ({first})") from None
+
+
+def fit_formula(frame: Any, formula: str, source: str = "the data") -> Any:
+    """``statsmodels.formula.api.ols(formula, frame).fit()``; a bad formula or a missing column is one line."""
+    import numpy as np
+    import statsmodels
+    import statsmodels.formula.api as smf
+    from patsy import EvalEnvironment, PatsyError
+
+    if "~" not in formula:
+        raise CheckError(f"formula {formula!r}: expected 'response ~ terms', e.g. 'y ~ x1 + x2 + C(group)'")
+    names = {"np": np, "numpy": np}  # np.log(x) and friends, as in a script
+    version = tuple(int(part) for part in re.findall(r"\d+", statsmodels.__version__)[:2])
+    env: Any = names if version >= (0, 15) else EvalEnvironment([names])  # 0.15 deprecates EvalEnvironment
+    try:
+        return smf.ols(formula, frame, missing="drop", eval_env=env).fit()
+    except PatsyError as err:
+        first = str(err).splitlines()[0]
+        missing = re.search(r"name '([^']+)' is not defined", first)
+        columns = ", ".join(map(str, frame.columns))
+        if missing and re.search(rf"(?<![\w.]){re.escape(missing.group(1))}\s*\(", formula):
+            raise CheckError(
+                f"formula {formula!r}: {missing.group(1)!r} is not a function here (use np.{missing.group(1)}, ...)"
+            ) from None
+        if missing:
+            raise CheckError(
+                f"formula {formula!r}: {missing.group(1)!r} is not a column of {source} (columns: {columns})"
+            ) from None
+        raise CheckError(f"formula {formula!r} does not parse: {first}") from None
+    except (ValueError, TypeError) as err:
+        raise CheckError(f"formula {formula!r} cannot be fitted: {' '.join(str(err).split())}") from None
+
+
+def fits_from_config(cfg: DictConfig) -> dict[str, Any]:
+    """Named fits from ``input`` and ``formula`` (one or a list) or ``fitted`` + ``residuals`` column names."""
+    source = required(cfg, "input", "a .csv or .parquet file, e.g. input=data.csv")
+    formulas = cfg.get("formula")
+    formulas = list(formulas) if isinstance(formulas, (list, ListConfig)) else [formulas] if formulas else []
+    fitted, residuals = cfg.get("fitted"), cfg.get("residuals")
+    if formulas and (fitted or residuals):
+        raise CheckError("give formula=... or fitted=COL residuals=COL, not both")
+    if not formulas and not (fitted and residuals):
+        raise CheckError('give formula="y ~ x1 + x2" or both fitted=COL and residuals=COL')
+    if any(Path(str(p)).suffix.lower() not in OUTPUT_FORMATS for p in [cfg.get("output")] if p):
+        raise CheckError(f"output: {cfg.output} must end in .csv or .json")
+    frame = read_table(source)
+    name = Path(str(source)).name
+    if formulas:
+        return {str(f): fit_formula(frame, str(f), name) for f in formulas}
+    for column in (fitted, residuals):
+        if column not in frame.columns:
+            columns = ", ".join(map(str, frame.columns))
+            raise CheckError(f"{column!r} is not a column of {name} (columns: {columns})")
+    return {f"{fitted} / {residuals}": {"fitted": frame[fitted], "residuals": frame[residuals]}}
+
+
+def write_results(results: Sequence[CheckResult], classes: Sequence[str], path: str | Path) -> Path:
+    """The verdicts as ``.csv`` (name, class, p_<class>..., n, dropped, error) or ``.json``, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        return write_json(path, {"classes": list(classes), "results": [r.to_dict() for r in results]})
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "class", *(f"p_{c}" for c in classes), "n", "dropped", "error"])
+        for r in results:
+            probs = [repr(r.probabilities[c]) if c in r.probabilities else "" for c in classes]
+            writer.writerow([r.name, r.label, *probs, r.n, r.dropped, r.error])
+    return path
+
+
+def print_results(results: Sequence[CheckResult], classes: Sequence[str], console: Console) -> None:
+    """The verdict table; the reasons of failed fits under it."""
+    table = Table(title_justify="left")
+    table.add_column("fit", overflow="fold")
+    table.add_column("class")
+    for c in classes:
+        table.add_column(escape(c), justify="right")
+    table.add_column("n", justify="right")
+    for r in results:
+        probs = [f"{r.probabilities[c]:.3f}" if c in r.probabilities else "" for c in classes]
+        verdict = f"[bold]{escape(r.label)}[/bold]" if r.ok else "[red]error[/red]"
+        table.add_row(escape(r.name), verdict, *probs, f"{r.n:,}" + (f" (-{r.dropped})" if r.dropped else ""))
+    console.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"[red]error[/red] {escape(r.error)}", soft_wrap=True, highlight=False)
+
+
+@command("check")
+def run(cfg: DictConfig) -> None:
+    fits = fits_from_config(cfg)
+    classifier = load_classifier(cfg.get("ckpt_path"), device=cfg.get("device", "auto"))
+    results = check_many(list(fits.values()), list(fits), classifier, bool(cfg.get("drop_nonfinite", False)))
+    if len(results) == 1 and not results[0].ok:
+        raise CheckError(results[0].error)
+    console = Console()
+    print_results(results, classifier.classes, console)
+    if cfg.get("output"):
+        written = write_results(results, classifier.classes, cfg.output)
+        console.print(f"verdicts: {escape(str(written))}", highlight=False, soft_wrap=True)
+    if cfg.get("plot"):
+        plot = Path(str(cfg.plot))
+        drawn = [r for r in results if r.ok]
+        for i, r in enumerate(drawn):
+            target = (
+                plot if len(drawn) == 1 else plot.with_name(f"{plot.stem}-{i + 1}{plot.suffix or '.png'}")
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(r.png())
+            console.print(f"plot: {escape(str(target))}", highlight=False, soft_wrap=True)
+
+
+def hydra_quoted(arg: str) -> str:
+    """``formula=y ~ x1`` as ``formula='y ~ x1'``: Hydra's override grammar reads a bare ``~`` as an operator."""
+    key, sep, value = arg.partition("=")
+    if key != "formula" or not sep or value[:1] in ("'", '"', "["):
+        return arg
+    return "formula='" + value.replace("'", "\\'") + "'"
+
+
+def main() -> None:
+    """The command's entry point (``python -m plotlstm.check``, ``plotlstm-check``)."""
+    sys.argv = [sys.argv[0], *map(hydra_quoted, sys.argv[1:])]
+    run()
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``plotlstm.check(...)`` stays the library call once ``plotlstm.check`` is imported
+    (the import binds the package attribute to the module)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The networks a model config can name (``model.net.arch``), how logits become probabilities, and the
+network's part of a checkpoint (``hyper_parameters.net``, weights ``net.*``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from plotlstm.models.lstm import SeedLSTMNet
+
+NETWORKS: dict[str, type[nn.Module]] = {"seed_lstm": SeedLSTMNet}
+SEED_NET = {"arch": "seed_lstm"}
+LEGACY_NET_KEYS = ("lstm_size", "num_layers", "hidden_size", "dropout", "recurrent_activation", "keras_init")
+
+
+def plain(value: Any) -> Any:
+    """Config containers (OmegaConf, tuples) as plain dicts and lists, so that checkpoints load weights-only."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(v) for v in value]
+    return value
+
+
+def upgrade_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint written before the network was its own module (flat LSTM hyper-parameters, keys ``lstm.*``,
+    ``per_step.*``, ``head.*``) in today's layout (``net`` hyper-parameters, keys ``net.*``); others unchanged."""
+    hparams = ckpt.get("hyper_parameters")
+    if not isinstance(hparams, dict) or "net" in hparams:
+        return ckpt
+    net = dict(SEED_NET) | {k: hparams.pop(k) for k in LEGACY_NET_KEYS if k in hparams}
+    ckpt["hyper_parameters"] = {**hparams, "net": net}
+    state = ckpt.get("state_dict")
+    if isinstance(state, dict):
+        ckpt["state_dict"] = {
+            (f"net.{k}" if k.split(".")[0] in ("lstm", "per_step", "head") else k): v
+            for k, v in state.items()
+        }
+    return ckpt
+
+
+def build_network(arch: str = "seed_lstm", *, num_classes: int, image_size: int, **options: Any) -> nn.Module:
+    """The network ``arch`` for ``num_classes`` classes on (B, 3, image_size, image_size) input."""
+    if arch not in NETWORKS:
+        raise ValueError(f"model.net.arch: unknown network {arch!r}; use one of {sorted(NETWORKS)}")
+    try:
+        return NETWORKS[arch](num_classes=num_classes, image_size=image_size, **options)
+    except TypeError as err:
+        raise ValueError(f"model.net: {err}") from None
+
+
+def probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """(B, K) class probabilities: a (B,) logit is the second of two classes (sigmoid), (B, K) logits softmax."""
+    if logits.ndim == 1:
+        p = torch.sigmoid(logits.float())
+        return torch.stack([1 - p, p], dim=1)
+    return torch.softmax(logits.float(), dim=1)

@@ -1,0 +1,239 @@
+"""``POST /v1/check`` (a fit's two columns as JSON, drawn and classified) and the example plot of every class.
+
+Kept apart from :mod:`plotlstm.service.app`, which only calls :func:`add_check_routes`: the JSON body is read within
+``max_upload_mb`` and at most ``max_files`` fits are taken; drawing runs on the fair decoder and the images join the
+same dynamic batcher as ``/v1/classify``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+from collections.abc import Callable
+from functools import lru_cache, partial
+from typing import Any
+
+import torch
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from plotlstm.errors import PlotLSTMError
+from plotlstm.inference.check import FitData, draw, extract, validate
+from plotlstm.service.batcher import DynamicBatcher
+from plotlstm.service.decoding import FairDecoder
+from plotlstm.service.settings import ServiceSettings
+from plotlstm.service.uploads import RequestError
+
+EXAMPLE_SEED = 2024
+"""The simulation seed of the example plots (plot 0 of each class); fixed, so a page shows the same examples."""
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "none": (
+        "Healthy: the points scatter evenly around zero with no pattern.",
+        "Nothing to fix; the linear model's assumptions look fine.",
+    ),
+    "biased": (
+        "Skewed errors: the residuals stretch much further on one side of zero than on the other.",
+        "Tests and intervals that assume normal errors are off: transform the response (log, Box-Cox) "
+        "or fit a model for skewed data (a GLM with a log link).",
+    ),
+    "outlier": (
+        "Gross outliers: a few points lie far away from all the others.",
+        "Check those rows for mistakes; if they are real, use robust regression or report the fit with and "
+        "without them.",
+    ),
+    "ceiling": (
+        "A capped response: the residuals stop at a falling diagonal edge because y cannot exceed a limit.",
+        "Least squares is biased there: use a model for censored data (Tobit) or one that respects the bound.",
+    ),
+}
+
+CHECK_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "fitted": {"type": "array", "items": {"type": "number"}},
+                        "residuals": {"type": "array", "items": {"type": "number"}},
+                        "name": {"type": "string"},
+                        "fits": {
+                            "type": "array",
+                            "description": "several fits: objects with fitted, residuals and optionally name",
+                            "items": {"type": "object"},
+                        },
+                        "drop_nonfinite": {"type": "boolean", "description": "drop rows with null/NaN/inf"},
+                        "plot": {"type": "boolean", "description": "answer each plot too, as a PNG data URL"},
+                    },
+                }
+            }
+        },
+    },
+    "responses": {
+        "413": {"description": "body or number of fits above a limit"},
+        "415": {"description": "not application/json"},
+        "422": {"description": "malformed JSON, or the one fit sent cannot be checked"},
+    },
+}
+
+
+async def read_json(request: Request, settings: ServiceSettings) -> Any:
+    """The request's JSON body, read within ``max_upload_mb``."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise RequestError(
+            415, f"send the fits as application/json (got content type {content_type or 'none'})"
+        )
+    limit = settings.max_upload_bytes
+    chunks, received = [], 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise RequestError(
+                413,
+                f"request too large: more than {settings.max_upload_mb} MB (max_upload_mb)",
+                max_upload_mb=settings.max_upload_mb,
+            )
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))  # NaN and Infinity are read as floats, null as None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise RequestError(422, f"malformed JSON ({' '.join(str(err).split())})") from None
+
+
+def fits_of(payload: Any, max_fits: int) -> tuple[list[tuple[str, Any]], bool]:
+    """The named fits of a request body, and whether it was a batch (``fits``) rather than one fit."""
+    if not isinstance(payload, dict):
+        raise RequestError(
+            422, 'expected a JSON object: {"fitted": [...], "residuals": [...]} or {"fits": [...]}'
+        )
+    if "fits" in payload:
+        fits = payload["fits"]
+        if not isinstance(fits, list) or not fits:
+            raise RequestError(422, "fits: expected a non-empty list of {fitted, residuals} objects")
+        if len(fits) > max_fits:
+            raise RequestError(
+                413, f"too many fits: at most {max_fits} per request (max_files)", max_files=max_fits
+            )
+        named = [
+            (str(f.get("name") or f"fit {i + 1}") if isinstance(f, dict) else f"fit {i + 1}", f)
+            for i, f in enumerate(fits)
+        ]
+        return named, True
+    return [(str(payload.get("name") or "fit"), payload)], False
+
+
+def _nulls_to_nan(values: Any) -> Any:
+    """JSON has no NaN: ``null`` in a column stands for a missing value."""
+    return [float("nan") if v is None else v for v in values] if isinstance(values, list) else values
+
+
+def prepare_fit(
+    fit: Any, drop_nonfinite: bool, prepare: Callable[[Any], torch.Tensor]
+) -> tuple[FitData, torch.Tensor, Any]:
+    """Validate one fit's columns, draw its plot and turn it into model input (runs on a decode thread)."""
+    if not isinstance(fit, dict):
+        raise RequestError(422, 'a fit is an object with the lists "fitted" and "residuals"')
+    missing = [key for key in ("fitted", "residuals") if key not in fit]
+    if missing:
+        raise RequestError(
+            422, f'{" and ".join(missing)}: missing; a fit has the lists "fitted" and "residuals"'
+        )
+    for key in ("fitted", "residuals"):
+        if not isinstance(fit[key], list):
+            raise RequestError(422, f"{key}: expected a list of numbers")
+    columns = {key: _nulls_to_nan(fit[key]) for key in ("fitted", "residuals")}
+    data = validate(*extract(**columns), drop_nonfinite=drop_nonfinite)
+    image = draw(data)
+    return data, prepare(image), image
+
+
+def _png_data_url(image: Any) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@lru_cache(maxsize=8)
+def example_png(cls: str) -> bytes:
+    """The example plot of a class: plot 0 of :data:`EXAMPLE_SEED`, drawn by the generator's simulation."""
+    from plotlstm.synth.render import render
+    from plotlstm.synth.simulate import plot_rng, simulate
+
+    sim = simulate(cls, plot_rng(EXAMPLE_SEED, cls, 0))
+    buffer = io.BytesIO()
+    render(sim.fitted, sim.residuals).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def add_check_routes(
+    app: FastAPI,
+    classes: list[str],
+    prepare: Callable[[Any], torch.Tensor],
+    to_results: Callable[[list[torch.Tensor]], list[dict[str, Any]]],
+    batcher: DynamicBatcher,
+    decoder: FairDecoder,
+    settings: ServiceSettings,
+    identity: dict[str, Any],
+) -> None:
+    """Register ``POST /v1/check``, ``GET /v1/examples`` and ``GET /v1/examples/{class}.png``."""
+
+    @app.post("/v1/check", openapi_extra=CHECK_OPENAPI)
+    async def check_fits(request: Request) -> dict[str, Any]:
+        """Draw each fit's Residuals-vs-Fitted plot (the R look) and classify it, as ``/v1/classify`` does."""
+        payload = await read_json(request, settings)
+        fits, batch = fits_of(payload, settings.max_files)
+        drop = bool(payload.get("drop_nonfinite", False))
+        outcomes = await asyncio.gather(
+            *(
+                asyncio.wrap_future(decoder.submit(request, partial(prepare_fit, fit, drop, prepare)))
+                for _, fit in fits
+            ),
+            return_exceptions=True,
+        )
+        answers: list[dict[str, Any] | None] = [None] * len(fits)
+        ready = []
+        for i, ((name, _), outcome) in enumerate(zip(fits, outcomes, strict=True)):
+            if isinstance(outcome, (PlotLSTMError, RequestError)):
+                message = outcome.message if isinstance(outcome, RequestError) else str(outcome)
+                if not batch:
+                    raise RequestError(422, message)
+                answers[i] = {"name": name, "error": f"{name}: {message}"}
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                ready.append((i, outcome))
+        rows = await asyncio.gather(*(batcher.enqueue(tensor) for _, (_, tensor, _) in ready))
+        for (i, (data, _, image)), result in zip(ready, to_results(list(rows)), strict=True):
+            answers[i] = {"name": fits[i][0], "n": len(data.fitted), "dropped": data.dropped, **result}
+            if payload.get("plot"):
+                answers[i]["plot"] = _png_data_url(image)
+        return {"model": identity, "results": answers}
+
+    @app.get("/v1/examples")
+    async def examples() -> dict[str, Any]:
+        """One example plot per class the model knows, with what it means and what to do about it."""
+        return {
+            "examples": [
+                {
+                    "class": c,
+                    "meaning": EXAMPLES[c][0],
+                    "action": EXAMPLES[c][1],
+                    "image": f"v1/examples/{c}.png",
+                }
+                for c in EXAMPLES  # healthy first
+                if c in classes
+            ]
+        }
+
+    @app.get("/v1/examples/{cls}.png", response_class=Response)
+    async def example_image(cls: str) -> Response:
+        """The example plot of a class (drawn once from a fixed seed, then kept)."""
+        if cls not in EXAMPLES or cls not in classes:
+            raise StarletteHTTPException(404, f"no example for class {cls!r}")
+        png = await asyncio.wrap_future(decoder.submit(cls, partial(example_png, cls)))
+        return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,80 @@
+"""The real-fits notebook runs top to bottom with a tiny model trained in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]  # trains a tiny model: over a minute
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "check_real_fits.ipynb"
+KERNEL = "plotlstm-test"
+TINY = """
+RUN_DIR = "run"
+TRAIN_PER_CLASS = 3
+TEST_PER_CLASS = 2
+EPOCHS = 1
+IMAGE_SIZE = 32
+"""
+FITS = 8  # six OLS fits, one GLM, one scikit-learn fit
+
+
+@pytest.fixture
+def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A kernel spec for this interpreter (first on JUPYTER_PATH), so the notebook runs in this venv."""
+    spec = tmp_path / "jupyter" / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": KERNEL, "language": "python"})
+    )
+    monkeypatch.setenv(
+        "JUPYTER_PATH", os.pathsep.join([str(tmp_path / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
+    )
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
+def test_committed_without_outputs() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert "parameters" in code[0].metadata.get("tags", [])
+    for name in ("CKPT", "RUN_DIR", "TRAIN_PER_CLASS", "EPOCHS", "IMAGE_SIZE"):
+        assert f"{name} = " in code[0].source
+    source = "\n".join(c.source for c in code)
+    assert "fetch_" not in source and "get_rdataset" not in source  # bundled data only: nothing downloads
+
+
+def test_notebook_runs_and_shows_verdicts_beside_the_tests(kernel_env: Path) -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    params = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(params + 1, nbformat.v4.new_code_cell(TINY.strip()))
+    nb.cells.append(nbformat.v4.new_code_cell("print('TABLE', table.to_json(orient='index'))"))
+    NotebookClient(
+        nb, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(kernel_env)}}
+    ).execute()  # raises CellExecutionError if a cell fails
+
+    assert (kernel_env / "run" / "checkpoints" / "last.ckpt").is_file()  # trained here, with the command
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any(h.count("data:image/png;base64,") == FITS for h in html)  # the batch shows its plots
+    last = "".join(outputs[-1].get("text", ""))
+    table = json.loads(last.split("TABLE", 1)[1])
+    assert len(table) == FITS
+    classes = {"none", "biased", "outlier", "ceiling"}
+    for name, row in table.items():
+        assert row["verdict"] in classes and 0 <= row["Jarque-Bera p"] <= 1, name
+        assert row["n"] >= 16
+    assert table["engel: foodexp ~ income"]["Breusch-Pagan p"] < 1e-10  # the tests ran on the real data
+    texts = "".join(o.get("text", "") for o in outputs)
+    assert "agree:" in texts

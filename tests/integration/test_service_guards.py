@@ -1,0 +1,258 @@
+"""The service on a shared network: token, slow clients, the memory budget, fair decoding, offline docs, and
+the serve command's option checks."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from plotlstm.errors import PlotLSTMError, one_line_errors
+from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.service import BackgroundServer, ServiceSettings, create_app
+from plotlstm.service.decoding import FairDecoder
+from tests.helpers.service_fixtures import save_checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "s3cret-token-for-tests-0123"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> PlotClassifier:
+    ckpt = save_checkpoint(tmp_path_factory.mktemp("ckpt") / "small.ckpt", 32)
+    return PlotClassifier.from_checkpoint(ckpt, device="cpu")
+
+
+def png(size: tuple[int, int] = (40, 30)) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, "white").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def files(*names: str) -> list:
+    return [("files", (name, png(), "image/png")) for name in names]
+
+
+# --- the shared token ------------------------------------------------------------------------------------------
+
+
+def test_token_guards_every_route_but_the_open_ones(small: PlotClassifier) -> None:
+    with TestClient(create_app(small, ServiceSettings(api_token=TOKEN))) as client:
+        refused = client.post("/v1/classify", files=files("a.png"))
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert "Authorization: Bearer" in refused.json()["error"]
+        wrong = {"Authorization": "Bearer not-the-token-at-all"}
+        assert client.post("/v1/classify", files=files("a.png"), headers=wrong).status_code == 401
+        assert client.get("/v1/model").status_code == 401
+        good = {"Authorization": f"Bearer {TOKEN}"}
+        answer = client.post("/v1/classify", files=files("a.png"), headers=good)
+        assert answer.status_code == 200 and answer.json()["results"][0]["filename"] == "a.png"
+        assert client.get("/v1/model", headers=good).json()["limits"]["authentication"] is True
+        assert TOKEN not in client.get("/v1/model", headers=good).text
+        assert client.get("/healthz").json()["status"] == "ok"  # open: liveness probes carry no token
+        spec = client.get("/openapi.json").json()
+        assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLOTLSTM_API_TOKEN", TOKEN)
+    assert ServiceSettings.from_mapping({}).api_token == TOKEN
+    assert (
+        ServiceSettings.from_mapping({"api_token": "another-token-of-16+"}).api_token
+        == "another-token-of-16+"
+    )
+    with pytest.raises(PlotLSTMError, match="api_token"):
+        ServiceSettings(api_token="short")
+
+
+def compose_serve(*overrides: str):
+    with initialize_config_dir(config_dir=str(ROOT / "plotlstm" / "conf"), version_base="1.3"):
+        return compose("serve", overrides=list(overrides))
+
+
+def test_network_host_needs_a_token_or_allow_anonymous(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plotlstm.serve import check_options
+
+    monkeypatch.delenv("PLOTLSTM_API_TOKEN", raising=False)
+    ckpt = f"ckpt_path={tmp_path / 'x.ckpt'}"
+    with pytest.raises(PlotLSTMError, match="host: 0.0.0.0 .* api_token"):
+        check_options(compose_serve(ckpt, "host=0.0.0.0", "port=0"))
+    assert (
+        check_options(compose_serve(ckpt, "host=0.0.0.0", "port=0", "allow_anonymous=true")).api_token is None
+    )
+    assert (
+        check_options(compose_serve(ckpt, "host=0.0.0.0", "port=0", f"api_token={TOKEN}")).api_token == TOKEN
+    )
+    assert check_options(compose_serve(ckpt, "host=127.0.0.1", "port=0")).api_token is None
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ("torch_threads=abc", ["torch_threads", "'abc'"]),
+        ("max_upload_mb=abc", ["max_upload_mb", "number"]),
+        ("log_level=loud", ["log_level", "loud"]),
+        ("memory_budget_mb=10", ["memory_budget_mb"]),
+        ("body_timeout_s=0", ["body_timeout_s"]),
+        pytest.param(
+            "device=cuda",
+            ["device", "no usable CUDA GPU"],
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU"),
+        ),
+    ],
+)
+def test_serve_options_checked_before_any_work(
+    override: str, words: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import plotlstm.serve as serve_module
+
+    def no_work(cfg: object) -> None:
+        raise AssertionError("the checkpoint was loaded before the options were checked")
+
+    monkeypatch.setattr(serve_module, "build_app", no_work)
+    cfg = compose_serve(f"ckpt_path={tmp_path / 'x.ckpt'}", "port=0", override)
+    with pytest.raises(SystemExit) as exit_info, one_line_errors():
+        serve_module.serve(cfg)
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+# --- slow clients ----------------------------------------------------------------------------------------------
+
+
+def read_all(sock: socket.socket, deadline_s: float) -> bytes:
+    """What the server sends until it closes the connection (or the deadline passes)."""
+    sock.settimeout(deadline_s)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except TimeoutError:
+        data += b"<still open>"
+    return data
+
+
+def test_trickled_headers_are_cut_off(small: PlotClassifier) -> None:
+    app = create_app(small, ServiceSettings(header_timeout_s=0.5))
+    with BackgroundServer(app) as server, socket.create_connection((server.host, server.port)) as sock:
+        start = time.monotonic()
+        sock.sendall(b"POST /v1/classify HTTP/1.1\r\nHost: x\r\n")  # and never the end of the headers
+        assert read_all(sock, 5) == b""
+        assert time.monotonic() - start < 3
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_stalled_body_gets_408_and_is_closed(small: PlotClassifier) -> None:
+    app = create_app(small, ServiceSettings(body_timeout_s=0.5))
+    with BackgroundServer(app) as server, socket.create_connection((server.host, server.port)) as sock:
+        sock.sendall(
+            b"POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 100000\r\n\r\n--b\r\n"
+        )
+        answer = read_all(sock, 5)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"body_timeout_s" in answer and not answer.endswith(b"<still open>")
+
+
+# --- one memory budget -----------------------------------------------------------------------------------------
+
+
+def test_uploads_in_flight_share_one_budget(small: PlotClassifier) -> None:
+    """A stalled upload holds its bytes; the next upload that does not fit gets 503 + Retry-After; once the
+    stalled one is gone the same request goes through."""
+    settings = ServiceSettings(max_upload_mb=1, memory_budget_mb=1.5, max_pixels=10_000, decode_threads=1)
+    upload_share = settings.memory_budget_bytes - settings.decode_reserve_bytes
+    held, size = 900_000, 700_000  # each below max_upload_mb, together above the budget's share for uploads
+    assert held < settings.max_upload_bytes and held + size > upload_share
+    other = [("files", ("b.png", png() + b"\0" * size, "image/png"))]
+    with BackgroundServer(create_app(small, settings)) as server:
+        with socket.create_connection((server.host, server.port)) as slow:
+            slow.sendall(
+                b"POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                + f"Content-Length: {held + 1000}\r\n\r\n".encode()
+                + b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
+                + b"\0" * held
+            )
+            deadline = time.monotonic() + 10
+            while httpx.get(f"{server.url}/healthz").json()["memory"]["uploads_mb"] * 2**20 < held * 0.9:
+                assert time.monotonic() < deadline, "the stalled upload never arrived"
+                time.sleep(0.05)
+            busy = httpx.post(f"{server.url}/v1/classify", files=other)
+            assert busy.status_code == 503, busy.text
+            assert busy.headers["retry-after"] == "2" and "memory_budget_mb" in busy.json()["error"]
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{server.url}/healthz").json()["memory"]["uploads_mb"] > 0:
+            assert time.monotonic() < deadline, "the closed upload's bytes were never released"
+            time.sleep(0.05)
+        answer = httpx.post(f"{server.url}/v1/classify", files=other)
+        assert answer.status_code == 200, answer.text  # it fits now (a PNG with trailing bytes)
+
+
+# --- fair decoding ---------------------------------------------------------------------------------------------
+
+
+def test_small_request_does_not_wait_behind_large_ones() -> None:
+    decoder = FairDecoder(threads=2, large_pixels=1000)
+    try:
+
+        def slow() -> str:
+            time.sleep(0.4)
+            return "large"
+
+        large = [decoder.submit(key, slow, pixels=10**6) for key in ("a", "b") for _ in range(4)]
+        time.sleep(0.05)  # the large requests hold what they may
+        start = time.monotonic()
+        small = decoder.submit("c", lambda: "small", pixels=100)
+        assert small.result(timeout=5) == "small"
+        assert time.monotonic() - start < 0.2  # not behind 8 x 0.4 s of large decodes
+        assert [f.result(timeout=10) for f in large] == ["large"] * 8
+    finally:
+        decoder.shutdown()
+
+
+def test_requests_take_turns() -> None:
+    decoder = FairDecoder(threads=1, large_pixels=10**9)
+    order: list[str] = []
+    gate = threading.Event()
+    try:
+        decoder.submit("first", gate.wait)
+        time.sleep(0.05)
+        jobs = [decoder.submit("a", lambda i=i: order.append(f"a{i}")) for i in range(3)]
+        jobs += [decoder.submit("b", lambda i=i: order.append(f"b{i}")) for i in range(2)]
+        gate.set()
+        for job in jobs:
+            job.result(timeout=5)
+        assert order == ["a0", "b0", "a1", "b1", "a2"]
+    finally:
+        decoder.shutdown()
+
+
+# --- the docs work without internet ----------------------------------------------------------------------------
+
+
+def test_swagger_ui_is_served_from_the_package(small: PlotClassifier) -> None:
+    with TestClient(create_app(small, ServiceSettings(api_token=TOKEN))) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assert "cdn" not in page.text.lower()
+        assets = re.findall(r"""(?:src|href)=["']([^"']+\.(?:js|css))["']""", page.text)
+        assert len(assets) >= 2 and all(a.startswith("/") for a in assets), assets
+        for asset in assets:
+            served = client.get(asset)
+            assert served.status_code == 200 and len(served.content) > 10_000, asset

@@ -46,6 +46,23 @@ def binary_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def six_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All six classes, 4 train + 2 test plots each."""
+    from plotlstm.synth.generator import generate
+    from plotlstm.synth.simulate import CLASSES
+
+    return generate(
+        tmp_path_factory.mktemp("six"),
+        classes=CLASSES,
+        train_per_class=4,
+        test_per_class=2,
+        seed=0,
+        workers=1,
+        progress=False,
+    )
+
+
 @pytest.fixture
 def train_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     """Compose ``conf/train.yaml`` as the command would, with the run folder in ``tmp_path``."""

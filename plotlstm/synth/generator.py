@@ -4,7 +4,7 @@ Layout written under ``root`` (torchvision ImageFolder)::
 
     root/train/<class>/<class>_<id>.png     ids 0 .. train-1
     root/test/<class>/<class>_<id>.png      ids train .. train+test-1 (other plots than train)
-    root/manifest.csv                       class, split, id, n, predictors, controls, seed, file
+    root/manifest.csv                       class, split, id, n, predictors, controls, kind, strength, seed, file
     root/generator.json                     the settings; a rerun with other settings refuses
 
 Plot ``id`` of class ``c`` depends only on ``(seed, c, id)``, so generation runs in parallel,
@@ -39,13 +39,23 @@ from plotlstm.atomic import atomic_path, write_json
 from plotlstm.errors import GeneratorError, SettingsMismatchError
 from plotlstm.progress import ProgressBar
 from plotlstm.synth.render import render, save_png, tune_process
-from plotlstm.synth.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
+from plotlstm.synth.simulate import (
+    CLASSES,
+    KINDS,
+    ORIGINAL_CLASSES,
+    Header,
+    SpoilParams,
+    check_params,
+    draw_header,
+    plot_rng,
+    simulate,
+)
 from plotlstm.synth.style import DASHES, MARKERS, Style, resolve_style, validate_style_option
 
 GENERATOR_VERSION = 2
 """Bumped whenever the same settings would draw different images (2: statsmodels lowess, Pillow PNG)."""
 SPLITS = ("train", "test")
-MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "seed", "file")
+MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "kind", "strength", "seed", "file")
 CHUNK = 32
 MAX_PER_CLASS = 1_000_000
 """The most plots of one class in one split (a data set's plots are listed in memory by readers, and the
@@ -85,7 +95,7 @@ def _check_classes(classes: Any) -> tuple[str, ...]:
         raise GeneratorError("classes: empty; name at least one of " + ", ".join(CLASSES))
     for c in out:
         if c not in CLASSES:
-            raise GeneratorError(f"classes: unknown class {c!r}; expected some of {', '.join(CLASSES)}")
+            raise GeneratorError(f"classes: unknown class {c!r}; valid classes: {', '.join(CLASSES)}")
     if len(set(out)) != len(out):
         raise GeneratorError(f"classes: {list(out)} names a class twice")
     return out
@@ -243,37 +253,52 @@ def _plan(
                 yield _Task(cls, split, pid, str(plot_path(root, split, cls, pid, width)))
 
 
+def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
+    try:
+        return check_params(_plain(class_params))
+    except ValueError as err:
+        raise GeneratorError(str(err)) from None
+
+
+def plot_header(seed: int, cls: str, pid: int, params: Mapping[str, SpoilParams] | None = None) -> Header:
+    """n, predictors, controls (and kind, strength) of a plot without simulating it (its rng's first draws)."""
+    return draw_header(cls, plot_rng(seed, cls, pid), params)
+
+
 def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
     """(n, predictors, controls) of a plot without simulating it (the rng's first three draws)."""
-    rng = plot_rng(seed, cls, pid)
-    n = int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
-    k = int(rng.integers(PREDICTOR_RANGE[0], PREDICTOR_RANGE[1] + 1))
-    m = int(rng.integers(CONTROL_RANGE[0], CONTROL_RANGE[1] + 1))
-    return n, k, m
+    h = plot_header(seed, cls, pid)
+    return h.n, h.predictors, h.controls
 
 
 # --------------------------------------------------------------------------- drawing
 
 
-def make_plot(seed: int, cls: str, pid: int, style: Any = "r") -> Any:
+def make_plot(
+    seed: int, cls: str, pid: int, style: Any = "r", class_params: Mapping[str, Any] | None = None
+) -> Any:
     """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
+    return _image(seed, cls, pid, style, check_params(class_params))
+
+
+def _image(seed: int, cls: str, pid: int, style: Any, params: Mapping[str, SpoilParams]) -> Any:
     rng = plot_rng(seed, cls, pid)
-    sim = simulate(cls, rng)
+    sim = simulate(cls, rng, params)
     return render(sim.fitted, sim.residuals, resolve_style(style, rng))
 
 
-def _write_plot(seed: int, style: Any, task: _Task) -> None:
+def _write_plot(seed: int, style: Any, params: Mapping[str, SpoilParams], task: _Task) -> None:
     path = Path(task.path)
     if path.exists():
         return
-    image = make_plot(seed, task.cls, task.id, style)
+    image = _image(seed, task.cls, task.id, style, params)
     with atomic_path(path) as tmp:
         save_png(image, tmp)
 
 
-def _run_chunk(seed: int, style: Any, tasks: Sequence[_Task]) -> int:
+def _run_chunk(seed: int, style: Any, params: Mapping[str, SpoilParams], tasks: Sequence[_Task]) -> int:
     for task in tasks:
-        _write_plot(seed, style, task)
+        _write_plot(seed, style, params, task)
     return len(tasks)
 
 
@@ -297,9 +322,14 @@ def _worker_init(parent: int) -> None:
 
 
 def _settings(
-    classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int], seed: int, style: Any
+    classes: Sequence[str],
+    train: Mapping[str, int],
+    test: Mapping[str, int],
+    seed: int,
+    style: Any,
+    params: Mapping[str, SpoilParams],
 ) -> dict[str, Any]:
-    settings = {
+    settings: dict[str, Any] = {
         "version": GENERATOR_VERSION,
         "classes": list(classes),
         "train_per_class": dict(train),
@@ -307,6 +337,13 @@ def _settings(
         "seed": seed,
         "style": style,
     }
+    used = {
+        c: {"kinds": list(params[c].kinds), "strength": list(params[c].strength)}
+        for c in classes
+        if c in KINDS
+    }
+    if used:  # only data sets with a new class record them (older generator.json files stay valid)
+        settings["class_params"] = used
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
 
 
@@ -340,14 +377,18 @@ def _clear(root: Path) -> None:
             (root / name).unlink()
 
 
-def _manifest(root: Path, tasks: Iterable[_Task], seed: int) -> None:
+def _manifest(root: Path, tasks: Iterable[_Task], seed: int, params: Mapping[str, SpoilParams]) -> None:
     """``manifest.csv``, written row by row to a temporary file, then renamed."""
     with atomic_path(root / "manifest.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(MANIFEST_COLUMNS)
         for t in tasks:
-            n, k, m = plot_shape(seed, t.cls, t.id)
-            writer.writerow([t.cls, t.split, t.id, n, k, m, seed, Path(t.path).relative_to(root).as_posix()])
+            h = plot_header(seed, t.cls, t.id, params)
+            strength = "" if h.strength is None else f"{h.strength:.6g}"
+            file = Path(t.path).relative_to(root).as_posix()
+            writer.writerow(
+                [t.cls, t.split, t.id, h.n, h.predictors, h.controls, h.kind or "", strength, seed, file]
+            )
 
 
 # --------------------------------------------------------------------------- public API
@@ -355,7 +396,7 @@ def _manifest(root: Path, tasks: Iterable[_Task], seed: int) -> None:
 
 def generate(
     root: str | os.PathLike[str],
-    classes: Sequence[str] = CLASSES,
+    classes: Sequence[str] = ORIGINAL_CLASSES,
     train_per_class: int | Mapping[str, int] = 300,
     test_per_class: int | Mapping[str, int] = 100,
     seed: int = 0,
@@ -363,13 +404,15 @@ def generate(
     style: str | Mapping[str, Any] = "r",
     overwrite: bool = False,
     progress: bool = True,
+    class_params: Mapping[str, Any] | None = None,
 ) -> Path:
     """Draw the data set into ``root`` (see the module docstring) and return ``root`` as a Path.
 
     ``train_per_class``/``test_per_class``: an int or a dict class -> int. ``workers``: processes,
     0 = all cores, 1 = in this process. ``style``: ``"r"``, ``"varied"``, a preset name
     (``matplotlib``, ``seaborn``, ``statsmodels``) or a dict of Style field overrides (optional
-    ``base``). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
+    ``base``). ``class_params``: ``{heteroskedastic|nonlinear: {kinds: [...], strength: [low, high]}}``
+    (defaults in :data:`plotlstm.synth.simulate.DEFAULT_PARAMS`). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
     root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
     settings and ``overwrite`` is False.
     """
@@ -381,9 +424,10 @@ def generate(
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 0:
         raise GeneratorError(f"workers: expected an integer >= 0 (0 = all cores), got {workers!r}")
     style = _plain(style)
+    params = _check_class_params(class_params)
     _check_style(style, int(seed), classes_t[0])
     root = Path(os.fspath(_plain(root))).expanduser()
-    settings = _settings(classes_t, train, test, int(seed), style)
+    settings = _settings(classes_t, train, test, int(seed), style, params)
     _check_root(root)
     with _root_lock(root):
         _check_settings(root, settings, overwrite)
@@ -403,11 +447,12 @@ def generate(
                 total,
                 int(seed),
                 style,
+                params,
                 int(workers) or (os.cpu_count() or 1),
                 progress,
                 root,
             )
-            _manifest(root, _plan(root, classes_t, train, test), int(seed))
+            _manifest(root, _plan(root, classes_t, train, test), int(seed), params)
         except OSError as err:
             where = err.filename or root
             reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
@@ -426,7 +471,14 @@ def _chunks(tasks: Iterable[_Task], size: int) -> Iterator[list[_Task]]:
 
 
 def _draw(
-    tasks: Iterable[_Task], total: int, seed: int, style: Any, workers: int, progress: bool, root: Path
+    tasks: Iterable[_Task],
+    total: int,
+    seed: int,
+    style: Any,
+    params: Mapping[str, SpoilParams],
+    workers: int,
+    progress: bool,
+    root: Path,
 ) -> None:
     """Draw the plots of ``tasks`` (streamed) whose files are missing; ``total`` sizes the progress bar (plots
     already there count as done). At most ``4 * workers`` chunks are queued at a time."""
@@ -445,7 +497,7 @@ def _draw(
         if workers <= 1 or len(first) < CHUNK:
             with threadpool_limits(1, user_api="blas"):  # the renderer's small products: faster on one thread
                 for task in itertools.chain(first, itertools.chain.from_iterable(chunks)):
-                    _write_plot(seed, style, task)
+                    _write_plot(seed, style, params, task)
                     bar.update(1)
             return
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -462,7 +514,7 @@ def _draw(
                 source = itertools.chain([first], chunks)
                 while True:
                     for chunk in itertools.islice(source, max(0, 4 * workers - len(pending))):
-                        pending.add(pool.submit(_run_chunk, seed, style, chunk))
+                        pending.add(pool.submit(_run_chunk, seed, style, params, chunk))
                     if not pending:
                         break
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -11,6 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from plotlstm.synth.simulate import CLASSES
+
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "plotlstm_tour.ipynb"
@@ -68,14 +70,16 @@ def test_notebook_runs_with_tiny_settings(kernel_env: Path) -> None:
     assert len(list((out / "data" / "train" / "none").glob("*.png"))) == 3
     assert (out / "run" / "checkpoints" / "last.ckpt").is_file() and (out / "run" / "epoch-log.csv").is_file()
     metrics = json.loads((out / "run" / "evaluation" / "metrics.json").read_text())
-    assert metrics["n"] == 8 and sorted(metrics["classes"]) == sorted(
-        ["none", "biased", "outlier", "ceiling"]
-    )
+    assert metrics["n"] == 2 * len(CLASSES) and sorted(metrics["classes"]) == sorted(CLASSES)  # all six
     assert (out / "run" / "my_plot.png").is_file()
 
     texts = ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     last = texts[-1].split()
-    assert last[0] == "TOUR" and float(last[1]) == pytest.approx(metrics["accuracy"]) and last[2] == "4"
+    assert (
+        last[0] == "TOUR"
+        and float(last[1]) == pytest.approx(metrics["accuracy"])
+        and last[2] == str(len(CLASSES))
+    )
     assert any("test accuracy" in t for t in texts) and any("my plot ->" in t for t in texts)
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 4  # the class grid, the curves, the confusion matrix, the mistakes

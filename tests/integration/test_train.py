@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig
 
-from plotlstm.errors import CheckpointError, TrainingError
+from plotlstm.errors import CheckpointError, GeneratorError, TrainingError
 from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.train import train
@@ -31,25 +31,41 @@ def run_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedPr
     )
 
 
+FOUR = ["biased", "ceiling", "none", "outlier"]
+SIX = ["biased", "ceiling", "heteroskedastic", "none", "nonlinear", "outlier"]
+
+
 @pytest.mark.parametrize(
-    "experiment", ["quickstart", "seed_binary", "seed_four_class", "seed_four_class_fast"]
+    ("experiment", "classes", "lr"),
+    [
+        ("quickstart", FOUR, 1.5e-3),
+        ("seed_binary", ["ceiling", "none"], 1e-4),
+        ("seed_four_class", FOUR, 1e-4),
+        ("seed_four_class_fast", FOUR, 1e-3),
+        ("six_class", SIX, 1e-3),
+        ("quickstart_six", SIX, 1.5e-3),
+    ],
 )
 def test_every_experiment_fast_dev_run(
-    experiment: str, tiny_root: Path, binary_root: Path, train_cfg: Callable[..., DictConfig]
+    experiment: str,
+    classes: list[str],
+    lr: float,
+    tiny_root: Path,
+    binary_root: Path,
+    six_root: Path,
+    train_cfg: Callable[..., DictConfig],
 ) -> None:
-    root = binary_root if experiment == "seed_binary" else tiny_root
-    # the GPU experiment on CPU: oneDNN has no bf16 LSTM here, so fp32
-    on_cpu = ["trainer.accelerator=cpu", "trainer.precision=32-true"] if experiment.endswith("_fast") else []
+    root = {2: binary_root, 4: tiny_root, 6: six_root}[len(classes)]
+    # the GPU experiments on CPU: oneDNN has no bf16 LSTM here, so fp32
+    gpu = experiment.endswith("_fast") or experiment == "six_class"
+    on_cpu = ["trainer.accelerator=cpu", "trainer.precision=32-true"] if gpu else []
     cfg = train_cfg(root, f"experiment={experiment}", "+trainer.fast_dev_run=true", *on_cpu)
     result = train(cfg)
     folders = sorted(d.name for d in (root / "train").iterdir() if d.is_dir())
-    assert (
-        result["classes"]
-        == folders
-        == (["ceiling", "none"] if experiment == "seed_binary" else ["biased", "ceiling", "none", "outlier"])
-    )
+    assert result["classes"] == folders == classes
+    assert sorted(cfg.synth.classes) == classes
     assert 0.0 <= result["metrics"]["test/acc"] <= 1.0
-    assert cfg.model.lr == {"quickstart": 1.5e-3, "seed_four_class_fast": 1e-3}.get(experiment, 1e-4)
+    assert cfg.model.lr == lr
 
 
 def test_cli_end_to_end_writes_checkpoint_logs_and_metrics(tiny_root: Path, tmp_path: Path) -> None:
@@ -152,6 +168,29 @@ def test_missing_data_is_one_line_naming_the_command(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("error: data.root:")
     assert "python -m plotlstm.generate" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        (
+            "synth.classes=[none,wobbly]",
+            "classes: unknown class 'wobbly'; valid classes: none, biased, outlier",
+        ),
+        (
+            "synth.class_params={nonlinear: {strength: [2, 500]}}",
+            r"class_params\.nonlinear\.strength: \[2, 500\] is out of range",
+        ),
+    ],
+)
+def test_bad_synth_settings_fail_before_any_work(
+    tmp_path: Path, train_cfg, override: str, match: str
+) -> None:
+    root = tmp_path / "fresh"
+    cfg = train_cfg(root, "experiment=quickstart_six", override)
+    with pytest.raises(GeneratorError, match=match) as info:
+        train(cfg)
+    assert "\n" not in str(info.value) and not root.exists()
 
 
 def test_checkpoint_with_other_classes_is_refused(

@@ -77,7 +77,8 @@ def test_large_fit_verdict_matches_the_exact_render(tmp_path: Path, monkeypatch:
     pixels as the exact render (statsmodels' lowess on every point, every marker stamped) and gets the verdict."""
     torch.manual_seed(0)
     ckpt = save_checkpoint(
-        PlotLSTM(4, list(CLASSES), image_size=128, net=dict(lstm_size=16, hidden_size=8)), tmp_path / "m.ckpt"
+        PlotLSTM(len(CLASSES), list(CLASSES), image_size=128, net=dict(lstm_size=16, hidden_size=8)),
+        tmp_path / "m.ckpt",
     )
     clf = PlotClassifier.from_checkpoint(ckpt, device="cpu")
     monkeypatch.setattr(simulate_module, "N_RANGE", (100_000, 100_000))

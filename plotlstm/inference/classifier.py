@@ -14,9 +14,12 @@ from PIL import Image
 from plotlstm.data.images import image_to_uint8, open_rgb, scale
 from plotlstm.errors import CheckpointError, DataError
 from plotlstm.inference.checkpoint import read_checkpoint, resolve_checkpoint
+from plotlstm.inference.unrecognized import decide
 from plotlstm.models.module import PlotLSTM
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "weights" / "general.pt"
+"""The model shipped with the package (``docs/model-card.md``), used when no checkpoint is given."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,10 @@ class Prediction:
 
     @property
     def confidence(self) -> float:
-        return self.probabilities[self.label]
+        """The label's probability; for ``unrecognized`` by a rule (not a model class), 1 - the top probability."""
+        if self.label in self.probabilities:
+            return self.probabilities[self.label]
+        return 1.0 - max(self.probabilities.values(), default=0.0)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -48,12 +54,19 @@ class PlotClassifier:
     """Classify plots with a trained model, preprocessed exactly as in training (see ``plotlstm.transforms``)."""
 
     def __init__(
-        self, model: PlotLSTM, device: str | torch.device = "auto", batch_size: int = 64, checkpoint: str = ""
+        self,
+        model: PlotLSTM,
+        device: str | torch.device = "auto",
+        batch_size: int = 64,
+        checkpoint: str = "",
+        min_confidence: float = 0.0,
     ) -> None:
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.batch_size = batch_size
         self.checkpoint = checkpoint
+        self.min_confidence = min_confidence
+        """Below this top probability the answer is ``unrecognized`` (see ``plotlstm.inference.unrecognized``)."""
 
     @classmethod
     def from_checkpoint(
@@ -71,7 +84,32 @@ class PlotClassifier:
             raise CheckpointError(
                 f"ckpt_path: {path} does not fit PlotLSTM ({str(err).splitlines()[0]})"
             ) from None
-        return cls(model, device=device, batch_size=batch_size, checkpoint=str(path))
+        rules = ckpt.get("unrecognized") if isinstance(ckpt.get("unrecognized"), dict) else {}
+        return cls(
+            model,
+            device=device,
+            batch_size=batch_size,
+            checkpoint=str(path),
+            min_confidence=float(rules.get("min_confidence", 0.0)),
+        )
+
+    @classmethod
+    def pretrained(cls, device: str | torch.device = "auto", batch_size: int = 64) -> PlotClassifier:
+        """The model bundled with the package (``plotlstm/weights/general.pt``, see ``docs/model-card.md``)."""
+        if not BUNDLED_MODEL.is_file():
+            raise CheckpointError(
+                f"ckpt_path: the bundled model {BUNDLED_MODEL} is missing; give ckpt_path=..."
+            )
+        return cls.from_checkpoint(BUNDLED_MODEL, device=device, batch_size=batch_size)
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, device: str | torch.device = "auto", batch_size: int = 64
+    ) -> PlotClassifier:
+        """``path`` when given (a checkpoint file or run folder), else the bundled model."""
+        if path in (None, ""):
+            return cls.pretrained(device=device, batch_size=batch_size)
+        return cls.from_checkpoint(path, device=device, batch_size=batch_size)  # type: ignore[arg-type]
 
     @property
     def classes(self) -> list[str]:
@@ -122,10 +160,15 @@ class PlotClassifier:
             out.append(self.model.probabilities(self.model(batch)).cpu())
         return torch.cat(out) if out else torch.empty(0, len(self.classes))
 
-    def to_predictions(self, probs: torch.Tensor, sources: Iterable[str]) -> Iterator[Prediction]:
-        for row, source in zip(probs.tolist(), sources, strict=True):
-            best = max(range(len(row)), key=row.__getitem__)
-            yield Prediction(self.classes[best], dict(zip(self.classes, row, strict=True)), source)
+    def to_predictions(
+        self, probs: torch.Tensor, sources: Iterable[str], images: Sequence[torch.Tensor] | None = None
+    ) -> Iterator[Prediction]:
+        """Predictions from (N, K) probabilities; with the prepared ``images``, flat ones are ``unrecognized``."""
+        rows = probs.tolist()
+        pictures: Sequence[torch.Tensor | None] = images if images is not None else [None] * len(rows)
+        for row, source, image in zip(rows, sources, pictures, strict=True):
+            label = decide(row, self.classes, image, self.min_confidence)
+            yield Prediction(label, dict(zip(self.classes, row, strict=True)), source)
 
     def predict(self, inputs: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
         """Classify one input (returns a Prediction) or a list of them (returns a list, batched internally).
@@ -137,5 +180,6 @@ class PlotClassifier:
         )
         items: list[Any] = [inputs] if single else list(inputs)
         sources = [str(x) if isinstance(x, (str, Path)) else f"<input {i}>" for i, x in enumerate(items)]
-        predictions = list(self.to_predictions(self.predict_batch([self.prepare(x) for x in items]), sources))
+        images = [self.prepare(x) for x in items]
+        predictions = list(self.to_predictions(self.predict_batch(images), sources, images))
         return predictions[0] if single else predictions

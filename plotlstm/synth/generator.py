@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from plotlstm.atomic import atomic_path, write_json, write_text
 from plotlstm.errors import GeneratorError, SettingsMismatchError
+from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.render import render, save_png, tune_process
 from plotlstm.synth.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
 from plotlstm.synth.style import resolve_style, validate_style_option
@@ -75,8 +76,10 @@ def _check_classes(classes: Any) -> tuple[str, ...]:
     if not out:
         raise GeneratorError("classes: empty; name at least one of " + ", ".join(CLASSES))
     for c in out:
-        if c not in CLASSES:
-            raise GeneratorError(f"classes: unknown class {c!r}; expected some of {', '.join(CLASSES)}")
+        if c not in CLASSES and c != NEGATIVE_CLASS:
+            raise GeneratorError(
+                f"classes: unknown class {c!r}; expected some of {', '.join((*CLASSES, NEGATIVE_CLASS))}"
+            )
     if len(set(out)) != len(out):
         raise GeneratorError(f"classes: {list(out)} names a class twice")
     return out
@@ -143,7 +146,9 @@ def _plan(
 
 
 def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
-    """(n, predictors, controls) of a plot without simulating it (the rng's first three draws)."""
+    """(n, predictors, controls) of a plot without simulating it (the rng's first three draws); 0s for non-plots."""
+    if cls == NEGATIVE_CLASS:
+        return 0, 0, 0
     rng = plot_rng(seed, cls, pid)
     n = int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
     k = int(rng.integers(PREDICTOR_RANGE[0], PREDICTOR_RANGE[1] + 1))
@@ -156,6 +161,8 @@ def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
 
 def make_plot(seed: int, cls: str, pid: int, style: Any = "r") -> Any:
     """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
+    if cls == NEGATIVE_CLASS:
+        return make_negative(seed, pid, style)
     rng = plot_rng(seed, cls, pid)
     sim = simulate(cls, rng)
     return render(sim.fitted, sim.residuals, resolve_style(style, rng))

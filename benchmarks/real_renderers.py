@@ -170,7 +170,7 @@ for (i in seq_len(nrow(jobs))) {
     g <- ggplot(df, aes(fitted, residuals)) + geom_point(alpha = j$alpha) +
       geom_hline(yintercept = 0, linetype = "dashed")
     if (j$smooth) g <- g + geom_smooth(method = "loess", formula = y ~ x, se = j$se)
-    g <- g + labs(x = "Fitted values", y = "Residuals", title = j$title)
+    g <- g + labs(x = "Fitted values", y = "Residuals", title = if (j$title == "-") NULL else j$title)
     if (j$theme == "bw") g <- g + theme_bw()
     if (j$theme == "minimal") g <- g + theme_minimal()
     print(g)
@@ -226,7 +226,7 @@ def r_plots(
                     "smooth": "TRUE" if rng.random() < 0.8 else "FALSE",
                     "se": "TRUE" if rng.random() < 0.7 else "FALSE",
                     "theme": _pick(rng, ("gray", "gray", "bw", "minimal")),
-                    "title": _pick(rng, ("", "Residuals vs Fitted")),
+                    "title": _pick(rng, ("-", "Residuals vs Fitted")),
                 }
             )
         jobs = root / "jobs.csv"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from plotlstm.cli import command, required
+from plotlstm.cli import command
 from plotlstm.inference.evaluation import evaluate, print_report
 
 __all__ = ["evaluate", "main"]
@@ -17,9 +17,7 @@ __all__ = ["evaluate", "main"]
 @command("evaluate")
 def main(cfg: DictConfig) -> float:
     result = evaluate(
-        required(
-            cfg, "ckpt_path", "a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
-        ),
+        cfg.get("ckpt_path"),  # None: the bundled model
         cfg.data.root,
         split=cfg.get("split"),
         out_dir=cfg.out_dir,

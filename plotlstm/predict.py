@@ -17,7 +17,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm import tqdm
 
 from plotlstm.atomic import atomic_path, write_json
-from plotlstm.cli import command, required
+from plotlstm.cli import command
 from plotlstm.errors import DataError, PlotLSTMError
 from plotlstm.inference.classifier import PlotClassifier
 
@@ -70,7 +70,8 @@ def predict_files(
     def flush() -> None:
         probs = classifier.predict_batch([x for _, x in pending])
         sources = [str(paths[i]) for i, _ in pending]
-        for (i, _), pred in zip(pending, classifier.to_predictions(probs, sources), strict=True):
+        images = [x for _, x in pending]
+        for (i, _), pred in zip(pending, classifier.to_predictions(probs, sources, images), strict=True):
             rows[i] = PredictionRow(pred.source, pred.label, pred.probabilities)
         pending.clear()
 
@@ -165,9 +166,6 @@ def print_rows(
 
 @command("predict")
 def main(cfg: DictConfig) -> None:
-    ckpt_path = required(
-        cfg, "ckpt_path", "a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
-    )
     inputs = cfg.get("inputs") or []
     inputs = list(inputs) if isinstance(inputs, (list, ListConfig)) else [inputs]
     if not inputs:
@@ -175,7 +173,7 @@ def main(cfg: DictConfig) -> None:
     output = cfg.get("output")
     if output and Path(output).suffix.lower() not in OUTPUT_FORMATS:
         raise PlotLSTMError(f"output: {output} must end in .csv or .json")
-    classifier = PlotClassifier.from_checkpoint(ckpt_path, device=cfg.device, batch_size=cfg.batch_size)
+    classifier = PlotClassifier.load(cfg.get("ckpt_path"), device=cfg.device, batch_size=cfg.batch_size)
     paths = expand_inputs(inputs)
     rows = predict_files(classifier, paths, progress=cfg.progress and len(paths) > 1)
     console = Console()

@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 from omegaconf import DictConfig
 
-from plotlstm.cli import command, required
+from plotlstm.cli import command
 from plotlstm.errors import PlotLSTMError
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service import ServiceSettings, create_app
@@ -45,12 +45,11 @@ def torch_threads(option: int | str | None) -> int:
 
 def build_app(cfg: DictConfig) -> FastAPI:
     """Load the checkpoint once (weights only) and wrap it in the service."""
-    ckpt_path = required(cfg, "ckpt_path", "a checkpoint file or a training run's folder (ckpt_path=...)")
     settings = ServiceSettings.from_mapping(cfg)
     torch.set_num_threads(torch_threads(cfg.get("torch_threads", "auto")))
     try:
-        classifier = PlotClassifier.from_checkpoint(
-            ckpt_path, device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
+        classifier = PlotClassifier.load(
+            cfg.get("ckpt_path"), device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
         )
     except (RuntimeError, AssertionError) as err:  # an unknown or unavailable device
         raise PlotLSTMError(
@@ -65,7 +64,7 @@ def serve(cfg: DictConfig) -> None:
     model = app.state.classifier
     log.info(
         "plotlstm service: %s on %s, classes %s, http://%s:%s/ (API docs at /docs)",
-        cfg.ckpt_path,
+        model.checkpoint,
         model.device,
         model.classes,
         cfg.host,

@@ -184,18 +184,20 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
             batcher.cancel_expected(len(uploads) - submitted)
         results = [
             {"filename": upload.filename, **prediction}
-            for upload, prediction in zip(uploads, to_results(classifier, rows), strict=True)
+            for upload, prediction in zip(uploads, to_results(classifier, rows, decoded), strict=True)
         ]
         return {"model": identity, "results": results}
 
     return app
 
 
-def to_results(classifier: PlotClassifier, rows: list[Any]) -> list[dict[str, Any]]:
-    """JSON per image: the class, its probability and every class's probability."""
+def to_results(
+    classifier: PlotClassifier, rows: list[Any], images: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """JSON per image: the class (``unrecognized`` for a non-plot), its probability, every class's probability."""
     if not rows:
         return []
-    predictions = classifier.to_predictions(torch.stack(rows), [""] * len(rows))
+    predictions = classifier.to_predictions(torch.stack(rows), [""] * len(rows), images)
     return [
         {"class": p.label, "confidence": p.confidence, "probabilities": p.probabilities} for p in predictions
     ]

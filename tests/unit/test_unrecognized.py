@@ -63,3 +63,25 @@ def test_generator_writes_the_unrecognized_class(tmp_path) -> None:
     assert len(list((root / "train" / NEGATIVE_CLASS).glob("*.png"))) == 2
     manifest = (root / "manifest.csv").read_text().splitlines()
     assert any(line.startswith(f"{NEGATIVE_CLASS},train,0,0,0,0,") for line in manifest)
+
+
+def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
+    from plotlstm.inference.checkpoint import save_checkpoint
+    from plotlstm.inference.classifier import PlotClassifier
+    from plotlstm.models.module import PlotLSTM
+    from plotlstm.service.app import to_results
+
+    torch.manual_seed(0)
+    model = PlotLSTM(num_classes=2, class_names=["none", "ceiling"], image_size=16)
+    plot, blank = make_plot(0, "none", 0, "r"), Image.new("RGB", (1, 1), (255, 255, 255))
+    clf = PlotClassifier(model, device="cpu")
+    p_plot, p_blank = clf.predict([plot, blank])
+    assert p_plot.label in ("none", "ceiling") and p_blank.label == UNRECOGNIZED
+    assert set(p_blank.probabilities) == {"none", "ceiling"}
+    images = [clf.prepare(plot), clf.prepare(blank)]
+    served = to_results(clf, list(clf.predict_batch(images)), images)
+    assert [r["class"] for r in served] == [p_plot.label, UNRECOGNIZED]
+    # a confidence threshold stored in the checkpoint: two near-even classes fall below 0.99
+    path = save_checkpoint(model, tmp_path / "m.ckpt", unrecognized={"min_confidence": 0.99})
+    strict = PlotClassifier.from_checkpoint(path, device="cpu")
+    assert strict.min_confidence == 0.99 and strict.predict(plot).label == UNRECOGNIZED

@@ -4,7 +4,7 @@ Layout written under ``root`` (torchvision ImageFolder)::
 
     root/train/<class>/<class>_<id>.png     ids 0 .. train-1
     root/test/<class>/<class>_<id>.png      ids train .. train+test-1 (other plots than train)
-    root/manifest.csv                       class, split, id, n, predictors, controls, seed, file
+    root/manifest.csv                       class, split, id, n, predictors, controls, kind, strength, seed, file
     root/generator.json                     the settings; a rerun with other settings refuses
 
 Plot ``id`` of class ``c`` depends only on ``(seed, c, id)``, so generation runs in parallel,
@@ -35,13 +35,23 @@ from plotlstm.atomic import atomic_path, write_json, write_text
 from plotlstm.errors import GeneratorError, SettingsMismatchError
 from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.render import render, save_png, tune_process
-from plotlstm.synth.simulate import CLASSES, CONTROL_RANGE, N_RANGE, PREDICTOR_RANGE, plot_rng, simulate
+from plotlstm.synth.simulate import (
+    CLASSES,
+    KINDS,
+    ORIGINAL_CLASSES,
+    Header,
+    SpoilParams,
+    check_params,
+    draw_header,
+    plot_rng,
+    simulate,
+)
 from plotlstm.synth.style import resolve_style, validate_style_option
 
 GENERATOR_VERSION = 2
 """Bumped whenever the same settings would draw different images (2: statsmodels lowess, Pillow PNG)."""
 SPLITS = ("train", "test")
-MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "seed", "file")
+MANIFEST_COLUMNS = ("class", "split", "id", "n", "predictors", "controls", "kind", "strength", "seed", "file")
 CHUNK = 32
 
 
@@ -78,7 +88,7 @@ def _check_classes(classes: Any) -> tuple[str, ...]:
     for c in out:
         if c not in CLASSES and c != NEGATIVE_CLASS:
             raise GeneratorError(
-                f"classes: unknown class {c!r}; expected some of {', '.join((*CLASSES, NEGATIVE_CLASS))}"
+                f"classes: unknown class {c!r}; valid classes: {', '.join((*CLASSES, NEGATIVE_CLASS))}"
             )
     if len(set(out)) != len(out):
         raise GeneratorError(f"classes: {list(out)} names a class twice")
@@ -145,41 +155,56 @@ def _plan(
     return tasks
 
 
-def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
-    """(n, predictors, controls) of a plot without simulating it (the rng's first three draws); 0s for non-plots."""
+def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
+    try:
+        return check_params(_plain(class_params))
+    except ValueError as err:
+        raise GeneratorError(str(err)) from None
+
+
+def plot_header(seed: int, cls: str, pid: int, params: Mapping[str, SpoilParams] | None = None) -> Header:
+    """n, predictors, controls (and kind, strength) of a plot without simulating it (its rng's first draws).
+
+    A non-plot (class ``unrecognized``) has no data set: zeros."""
     if cls == NEGATIVE_CLASS:
-        return 0, 0, 0
-    rng = plot_rng(seed, cls, pid)
-    n = int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
-    k = int(rng.integers(PREDICTOR_RANGE[0], PREDICTOR_RANGE[1] + 1))
-    m = int(rng.integers(CONTROL_RANGE[0], CONTROL_RANGE[1] + 1))
-    return n, k, m
+        return Header(0, 0, 0)
+    return draw_header(cls, plot_rng(seed, cls, pid), params)
+
+
+def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
+    """(n, predictors, controls) of a plot without simulating it (the rng's first three draws)."""
+    h = plot_header(seed, cls, pid)
+    return h.n, h.predictors, h.controls
 
 
 # --------------------------------------------------------------------------- drawing
 
 
-def make_plot(seed: int, cls: str, pid: int, style: Any = "r") -> Any:
+def make_plot(
+    seed: int, cls: str, pid: int, style: Any = "r", class_params: Mapping[str, Any] | None = None
+) -> Any:
     """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
     if cls == NEGATIVE_CLASS:
         return make_negative(seed, pid, style)
     rng = plot_rng(seed, cls, pid)
-    sim = simulate(cls, rng)
+    sim = simulate(cls, rng, check_params(class_params))
     return render(sim.fitted, sim.residuals, resolve_style(style, rng))
 
 
-def _write_plot(seed: int, style: Any, task: _Task) -> None:
+def _write_plot(seed: int, style: Any, params: Mapping[str, SpoilParams], task: _Task) -> None:
     path = Path(task.path)
     if path.exists():
         return
-    image = make_plot(seed, task.cls, task.id, style)
+    rng = plot_rng(seed, task.cls, task.id)
+    sim = simulate(task.cls, rng, params)
+    image = render(sim.fitted, sim.residuals, resolve_style(style, rng))
     with atomic_path(path) as tmp:
         save_png(image, tmp)
 
 
-def _run_chunk(seed: int, style: Any, tasks: Sequence[_Task]) -> int:
+def _run_chunk(seed: int, style: Any, params: Mapping[str, SpoilParams], tasks: Sequence[_Task]) -> int:
     for task in tasks:
-        _write_plot(seed, style, task)
+        _write_plot(seed, style, params, task)
     return len(tasks)
 
 
@@ -191,9 +216,14 @@ def _worker_init() -> None:
 
 
 def _settings(
-    classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int], seed: int, style: Any
+    classes: Sequence[str],
+    train: Mapping[str, int],
+    test: Mapping[str, int],
+    seed: int,
+    style: Any,
+    params: Mapping[str, SpoilParams],
 ) -> dict[str, Any]:
-    settings = {
+    settings: dict[str, Any] = {
         "version": GENERATOR_VERSION,
         "classes": list(classes),
         "train_per_class": dict(train),
@@ -201,6 +231,13 @@ def _settings(
         "seed": seed,
         "style": style,
     }
+    used = {
+        c: {"kinds": list(params[c].kinds), "strength": list(params[c].strength)}
+        for c in classes
+        if c in KINDS
+    }
+    if used:  # only data sets with a new class record them (older generator.json files stay valid)
+        settings["class_params"] = used
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
 
 
@@ -234,15 +271,19 @@ def _clear(root: Path) -> None:
             (root / name).unlink()
 
 
-def _manifest(root: Path, tasks: Sequence[_Task], seed: int) -> None:
+def _manifest(root: Path, tasks: Sequence[_Task], seed: int, params: Mapping[str, SpoilParams]) -> None:
     import io
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)
     for t in tasks:
-        n, k, m = plot_shape(seed, t.cls, t.id)
-        writer.writerow([t.cls, t.split, t.id, n, k, m, seed, Path(t.path).relative_to(root).as_posix()])
+        h = plot_header(seed, t.cls, t.id, params)
+        strength = "" if h.strength is None else f"{h.strength:.6g}"
+        file = Path(t.path).relative_to(root).as_posix()
+        writer.writerow(
+            [t.cls, t.split, t.id, h.n, h.predictors, h.controls, h.kind or "", strength, seed, file]
+        )
     write_text(root / "manifest.csv", buf.getvalue())
 
 
@@ -251,7 +292,7 @@ def _manifest(root: Path, tasks: Sequence[_Task], seed: int) -> None:
 
 def generate(
     root: str | os.PathLike[str],
-    classes: Sequence[str] = CLASSES,
+    classes: Sequence[str] = ORIGINAL_CLASSES,
     train_per_class: int | Mapping[str, int] = 300,
     test_per_class: int | Mapping[str, int] = 100,
     seed: int = 0,
@@ -259,13 +300,15 @@ def generate(
     style: str | Mapping[str, Any] = "r",
     overwrite: bool = False,
     progress: bool = True,
+    class_params: Mapping[str, Any] | None = None,
 ) -> Path:
     """Draw the data set into ``root`` (see the module docstring) and return ``root`` as a Path.
 
     ``train_per_class``/``test_per_class``: an int or a dict class -> int. ``workers``: processes,
     0 = all cores, 1 = in this process. ``style``: ``"r"``, ``"varied"``, a preset name
     (``matplotlib``, ``seaborn``, ``statsmodels``) or a dict of Style field overrides (optional
-    ``base``). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
+    ``base``). ``class_params``: ``{heteroskedastic|nonlinear: {kinds: [...], strength: [low, high]}}``
+    (defaults in :data:`plotlstm.synth.simulate.DEFAULT_PARAMS`). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
     root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
     settings and ``overwrite`` is False.
     """
@@ -281,8 +324,9 @@ def generate(
         validate_style_option(style)
     except ValueError as err:
         raise GeneratorError(str(err)) from None
+    params = _check_class_params(class_params)
     root = Path(os.fspath(_plain(root))).expanduser()
-    settings = _settings(classes_t, train, test, int(seed), style)
+    settings = _settings(classes_t, train, test, int(seed), style, params)
     _check_root(root)
     _check_settings(root, settings, overwrite)
 
@@ -296,8 +340,8 @@ def generate(
             for stale in folder.glob("*.tmp"):
                 stale.unlink()
         todo = [t for t in tasks if not os.path.exists(t.path)]
-        _draw(todo, int(seed), style, int(workers) or (os.cpu_count() or 1), progress, root)
-        _manifest(root, tasks, int(seed))
+        _draw(todo, int(seed), style, params, int(workers) or (os.cpu_count() or 1), progress, root)
+        _manifest(root, tasks, int(seed), params)
     except OSError as err:
         where = err.filename or root
         reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
@@ -313,13 +357,21 @@ def _progress_bar(total: int, enabled: bool, root: Path) -> Any:
     )
 
 
-def _draw(todo: list[_Task], seed: int, style: Any, workers: int, progress: bool, root: Path) -> None:
+def _draw(
+    todo: list[_Task],
+    seed: int,
+    style: Any,
+    params: Mapping[str, SpoilParams],
+    workers: int,
+    progress: bool,
+    root: Path,
+) -> None:
     bar = _progress_bar(len(todo), progress, root)
     try:
         if workers <= 1 or len(todo) <= CHUNK:
             with threadpool_limits(1, user_api="blas"):  # the renderer's small products: faster on one thread
                 for task in todo:
-                    _write_plot(seed, style, task)
+                    _write_plot(seed, style, params, task)
                     bar.update(1)
             return
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
@@ -332,7 +384,7 @@ def _draw(todo: list[_Task], seed: int, style: Any, workers: int, progress: bool
                 mp_context=multiprocessing.get_context(method),
                 initializer=_worker_init,
             ) as pool:
-                pending: set[Future[int]] = {pool.submit(_run_chunk, seed, style, c) for c in chunks}
+                pending: set[Future[int]] = {pool.submit(_run_chunk, seed, style, params, c) for c in chunks}
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                     for fut in done:

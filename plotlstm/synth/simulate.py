@@ -1,18 +1,27 @@
 """Simulate one data set per plot, as in the reference README, and fit the OLS model.
 
-Every simulated data set depends only on ``(seed, class, index)``: the random generator is
+Every simulated data set depends only on ``(seed, class, index)`` (and, for the two classes beyond the
+original four, on their :class:`SpoilParams`): the random generator is
 ``numpy.random.default_rng(SeedSequence([seed, class_code, index]))`` where ``class_code`` is the
 class's position in :data:`CLASSES` (stable, independent of which classes a data set uses).
+
+The rng's first draws are the plot's header: ``n``, the number of predictors, the number of controls
+and, for ``heteroskedastic`` and ``nonlinear``, the kind (of fan or curve) and the strength
+(:func:`draw_header`), so the manifest reads them without simulating.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-CLASSES: tuple[str, ...] = ("none", "biased", "outlier", "ceiling")
+CLASSES: tuple[str, ...] = ("none", "biased", "outlier", "ceiling", "heteroskedastic", "nonlinear")
 """All classes the generator knows, in their canonical order (the order fixes the seeds)."""
+ORIGINAL_CLASSES: tuple[str, ...] = CLASSES[:4]
+"""The reference's four classes."""
 
 N_RANGE = (100, 10_000)
 PREDICTOR_RANGE = (2, 4)
@@ -20,6 +29,32 @@ CONTROL_RANGE = (2, 4)
 OUTLIER_COUNT = 3
 OUTLIER_SHIFT_SD = 8.0
 CEILING_QUANTILE = 0.92
+FAN_QUANTILES = (0.05, 0.95)
+"""heteroskedastic: the noise sd ramps between these quantiles of the signal mu (constant outside)."""
+CURVE_QUANTILES = (0.005, 0.995)
+"""nonlinear: the span of the signal over which the curve's height is measured (t = 0 and 1 there)."""
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "heteroskedastic": ("fan_right", "fan_left", "bow_tie"),
+    "nonlinear": ("u", "inverted_u", "s"),
+}
+"""The kinds of fan and curve; a plot's kind is drawn uniformly from its class's kinds."""
+STRENGTH: dict[str, tuple[float, float]] = {"heteroskedastic": (3.0, 8.0), "nonlinear": (2.0, 6.0)}
+"""Default strength ranges (uniform): heteroskedastic, the ratio of the widest to the narrowest noise sd;
+nonlinear, the curve's height (peak to peak over the signal's span) in noise sds."""
+STRENGTH_LIMITS: dict[str, tuple[float, float]] = {"heteroskedastic": (1.0, 100.0), "nonlinear": (0.0, 100.0)}
+"""What a strength range may ask for: low > first (a ratio of 1 or a height of 0 is no spoiling), high <= second."""
+
+
+@dataclass(frozen=True)
+class SpoilParams:
+    """How a new class spoils its data: the kinds to draw from and the strength range."""
+
+    kinds: tuple[str, ...]
+    strength: tuple[float, float]
+
+
+DEFAULT_PARAMS: dict[str, SpoilParams] = {c: SpoilParams(KINDS[c], STRENGTH[c]) for c in KINDS}
 
 
 @dataclass(frozen=True)
@@ -42,6 +77,23 @@ class Simulation:
     """The ceiling (92nd percentile, after the shift) for class ``ceiling``, else None."""
     outliers: np.ndarray | None = None
     """Row indices (0-based) of the spoiled observations for class ``outlier``, else None."""
+    kind: str | None = None
+    """Kind of fan (``heteroskedastic``) or curve (``nonlinear``), else None."""
+    strength: float | None = None
+    """Strength of the fan or curve (see :data:`STRENGTH`), else None."""
+    design: np.ndarray | None = None
+    """The fitted model's design matrix, ``n x (1 + predictors + controls)``: intercept, predictors, controls."""
+
+
+@dataclass(frozen=True)
+class Header:
+    """The first draws of a plot's rng: its shape and, for the new classes, kind and strength."""
+
+    n: int
+    predictors: int
+    controls: int
+    kind: str | None = None
+    strength: float | None = None
 
 
 def class_code(cls: str) -> int:
@@ -52,17 +104,124 @@ def class_code(cls: str) -> int:
         raise ValueError(f"unknown class {cls!r}; expected one of {', '.join(CLASSES)}") from None
 
 
+def check_params(params: Mapping[str, Any] | None) -> dict[str, SpoilParams]:
+    """Validate ``{class: {kinds: [...], strength: [low, high]}}`` (either key optional) against the defaults.
+
+    Returns the parameters of every class in :data:`KINDS`; raises ValueError naming the field.
+    """
+    out = dict(DEFAULT_PARAMS)
+    if params is None:
+        return out
+    if not isinstance(params, Mapping):
+        raise ValueError(f"class_params: expected a mapping class -> {{kinds, strength}}, got {params!r}")
+    for cls, given in params.items():
+        if cls not in KINDS:
+            raise ValueError(f"class_params: {cls!r} has no parameters; only {', '.join(KINDS)} have")
+        field = f"class_params.{cls}"
+        if not isinstance(given, Mapping):
+            raise ValueError(f"{field}: expected a mapping with kinds and/or strength, got {given!r}")
+        unknown = sorted(set(given) - {"kinds", "strength"})
+        if unknown:
+            raise ValueError(
+                f"{field}: unknown key(s) {', '.join(map(str, unknown))}; expected kinds, strength"
+            )
+        kinds = _check_kinds(f"{field}.kinds", given.get("kinds", KINDS[cls]), KINDS[cls])
+        strength = _check_strength(f"{field}.strength", given.get("strength", STRENGTH[cls]), cls)
+        out[cls] = SpoilParams(kinds, strength)
+    return out
+
+
+def _check_kinds(field: str, kinds: Any, valid: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(kinds, str) or not isinstance(kinds, list | tuple) or not kinds:
+        raise ValueError(f"{field}: expected a non-empty list of some of {', '.join(valid)}, got {kinds!r}")
+    for kind in kinds:
+        if kind not in valid:
+            raise ValueError(f"{field}: unknown kind {kind!r}; expected some of {', '.join(valid)}")
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"{field}: {list(kinds)} names a kind twice")
+    return tuple(kinds)
+
+
+def _check_strength(field: str, strength: Any, cls: str) -> tuple[float, float]:
+    lo_limit, hi_limit = STRENGTH_LIMITS[cls]
+    ok = (
+        isinstance(strength, list | tuple)
+        and len(strength) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in strength)
+    )
+    if not ok:
+        raise ValueError(f"{field}: expected [low, high] (numbers), got {strength!r}")
+    lo, hi = float(strength[0]), float(strength[1])
+    if not (lo_limit < lo <= hi <= hi_limit):
+        raise ValueError(
+            f"{field}: [{lo:g}, {hi:g}] is out of range; need {lo_limit:g} < low <= high <= {hi_limit:g}"
+        )
+    return lo, hi
+
+
 def plot_rng(seed: int, cls: str, index: int) -> np.random.Generator:
     """The random generator of plot ``index`` of class ``cls`` (independent of everything else)."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), class_code(cls), int(index)]))
 
 
-def simulate(cls: str, rng: np.random.Generator) -> Simulation:
-    """Simulate one data set of class ``cls`` with ``rng`` and fit ``y ~ predictors + controls``."""
-    code = class_code(cls)
+def draw_header(
+    cls: str, rng: np.random.Generator, params: Mapping[str, SpoilParams] | None = None
+) -> Header:
+    """The rng's first draws: n, predictors, controls, then (new classes only) kind and strength."""
     n = int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
     k = int(rng.integers(PREDICTOR_RANGE[0], PREDICTOR_RANGE[1] + 1))
     m = int(rng.integers(CONTROL_RANGE[0], CONTROL_RANGE[1] + 1))
+    if cls not in KINDS:
+        return Header(n, k, m)
+    spoil = (params or DEFAULT_PARAMS)[cls]
+    kind = spoil.kinds[int(rng.integers(len(spoil.kinds)))]
+    strength = float(rng.uniform(spoil.strength[0], spoil.strength[1]))
+    return Header(n, k, m, kind, strength)
+
+
+def signal_position(mu: np.ndarray, quantiles: tuple[float, float]) -> np.ndarray:
+    """Where each signal value lies in the signal's span: ``t = 0`` and ``t = 1`` at these quantiles of mu."""
+    lo, hi = np.quantile(mu, quantiles)
+    return (mu - lo) / (hi - lo)
+
+
+def noise_scale(kind: str, strength: float, t: np.ndarray) -> np.ndarray:
+    """The heteroskedastic noise sd per row, in units of s: ``1 + (strength - 1) * w(t)``, RMS 1.
+
+    ``w`` is ``t`` (fan opening to the right), ``1 - t`` (to the left) or ``|2 t - 1|`` (bow-tie), with
+    ``t`` clipped to [0, 1]: the widest sd is ``strength`` times the narrowest.
+    """
+    t = np.clip(t, 0.0, 1.0)
+    w = {"fan_right": t, "fan_left": 1.0 - t, "bow_tie": np.abs(2.0 * t - 1.0)}[kind]
+    scale = 1.0 + (strength - 1.0) * w
+    return scale / np.sqrt(np.mean(scale**2))
+
+
+def curve(kind: str, t: np.ndarray) -> np.ndarray:
+    """The unmodelled curvature, height 1 (peak to peak) over the signal's span, in ``v = 2 t - 1``.
+
+    ``u``: ``v**2``; ``inverted_u``: ``-v**2``; ``s``: ``sin(pi v) / 2`` (one full wave over the span:
+    down, up, down again in the residuals once the fit has taken the straight-line part).
+    """
+    v = 2.0 * t - 1.0
+    if kind == "u":
+        return v**2
+    if kind == "inverted_u":
+        return -(v**2)
+    return np.sin(np.pi * v) / 2.0
+
+
+def simulate(
+    cls: str, rng: np.random.Generator, params: Mapping[str, SpoilParams] | None = None
+) -> Simulation:
+    """Simulate one data set of class ``cls`` with ``rng`` and fit ``y ~ predictors + controls``.
+
+    ``params``: the new classes' kinds and strength ranges (:func:`check_params`; default
+    :data:`DEFAULT_PARAMS`).
+    """
+    code = class_code(cls)
+    header = draw_header(cls, rng, params)
+    n, k, m = header.n, header.predictors, header.controls
 
     p = rng.uniform(0.2, 0.8, size=m)
     controls = (rng.random((n, m)) < p).astype(np.float64)
@@ -80,8 +239,18 @@ def simulate(cls: str, rng: np.random.Generator) -> Simulation:
             log_mu = np.log(np.where(mu > 0, mu, 1.0))
         meanlog = np.where(mu > 0, np.maximum(1.0, log_mu), 1.0)
         noise = np.exp(meanlog + rng.standard_normal(n))
+    elif cls == "heteroskedastic":  # noise sd s * noise_scale(kind, strength, t(mu))
+        assert header.kind is not None and header.strength is not None
+        noise = (
+            s
+            * noise_scale(header.kind, header.strength, signal_position(mu, FAN_QUANTILES))
+            * rng.standard_normal(n)
+        )
     else:
         noise = rng.normal(0.0, s, size=n)
+    if cls == "nonlinear":  # an unmodelled curve of the signal, strength noise sds high
+        assert header.kind is not None and header.strength is not None
+        noise = noise + header.strength * s * curve(header.kind, signal_position(mu, CURVE_QUANTILES))
     y0 = mu + noise
     y = y0.copy()
 
@@ -119,10 +288,15 @@ def simulate(cls: str, rng: np.random.Generator) -> Simulation:
         residuals=residuals,
         cap=cap,
         outliers=outliers,
+        kind=header.kind,
+        strength=header.strength,
+        design=design,
     )
 
 
-def simulate_plot(seed: int, cls: str, index: int) -> tuple[Simulation, np.random.Generator]:
+def simulate_plot(
+    seed: int, cls: str, index: int, params: Mapping[str, SpoilParams] | None = None
+) -> tuple[Simulation, np.random.Generator]:
     """Simulate plot ``index`` of class ``cls``; also return its rng (for style sampling)."""
     rng = plot_rng(seed, cls, index)
-    return simulate(cls, rng), rng
+    return simulate(cls, rng, params), rng

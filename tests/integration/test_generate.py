@@ -19,7 +19,7 @@ import plotlstm.generate as generate_command
 import plotlstm.synth.generator as gen
 from plotlstm.errors import GeneratorError, SettingsMismatchError
 from plotlstm.synth.generator import generate
-from plotlstm.synth.simulate import simulate_plot
+from plotlstm.synth.simulate import CLASSES, STRENGTH, check_params, simulate_plot
 
 CONF = Path(__file__).resolve().parents[2] / "plotlstm" / "conf"
 REPO = CONF.parents[1]
@@ -42,7 +42,9 @@ def test_layout_manifest_and_settings(tmp_path: Path) -> None:
     assert len(files) == 10
     assert "train/none/none_000000.png" in files and "test/ceiling/ceiling_000004.png" in files
     rows = _manifest(root)
-    assert list(rows[0]) == ["class", "split", "id", "n", "predictors", "controls", "seed", "file"]
+    assert list(rows[0]) == [
+        "class", "split", "id", "n", "predictors", "controls", "kind", "strength", "seed", "file"
+    ]  # fmt: skip
     assert sorted(r["file"] for r in rows) == sorted(files)
     for r in rows:
         sim, _ = simulate_plot(5, r["class"], int(r["id"]))
@@ -51,7 +53,7 @@ def test_layout_manifest_and_settings(tmp_path: Path) -> None:
             sim.predictors,
             sim.controls,
         )
-        assert r["seed"] == "5"
+        assert r["seed"] == "5" and r["kind"] == r["strength"] == ""  # only the new classes have them
     for cls in ("none", "ceiling"):
         train = {int(r["id"]) for r in rows if r["class"] == cls and r["split"] == "train"}
         test = {int(r["id"]) for r in rows if r["class"] == cls and r["split"] == "test"}
@@ -108,7 +110,31 @@ def test_resume_makes_only_missing_files(tmp_path: Path, monkeypatch: pytest.Mon
         (dict(test_per_class=-2), "test_per_class: must be at least 1"),
         (dict(train_per_class={"none": 2}), "train_per_class: no count for class"),
         (dict(train_per_class=2.5), "train_per_class: expected a positive integer"),
-        (dict(classes=("none", "wobbly")), "classes: unknown class 'wobbly'"),
+        (
+            dict(classes=("none", "wobbly")),
+            "classes: unknown class 'wobbly'; valid classes: none, biased, outlier, ceiling, heteroskedastic, nonlinear",
+        ),
+        (
+            dict(class_params={"nonlinear": {"strength": [0.0, 3.0]}}),
+            r"class_params\.nonlinear\.strength: \[0, 3\] is out of range",
+        ),
+        (
+            dict(class_params={"heteroskedastic": {"strength": [5, 2]}}),
+            r"class_params\.heteroskedastic\.strength: \[5, 2\] is out of range",
+        ),
+        (
+            dict(class_params={"heteroskedastic": {"strength": 4}}),
+            r"class_params\.heteroskedastic\.strength: expected",
+        ),
+        (
+            dict(class_params={"nonlinear": {"kinds": ["zigzag"]}}),
+            r"class_params\.nonlinear\.kinds: unknown kind 'zigzag'",
+        ),
+        (
+            dict(class_params={"nonlinear": {"height": 3}}),
+            r"class_params\.nonlinear: unknown key\(s\) height",
+        ),
+        (dict(class_params={"outlier": {"strength": [1, 2]}}), "class_params: 'outlier' has no parameters"),
         (dict(classes=()), "classes: empty"),
         (dict(classes=("none", "none")), "names a class twice"),
         (dict(seed=-1), "seed:"),
@@ -180,11 +206,14 @@ def _compose(*overrides: str):
         ("quickstart", ["none", "biased", "outlier", "ceiling"], 300, 100),
         ("seed_binary", ["none", "ceiling"], 8000, 2000),
         ("seed_four_class", ["none", "biased", "outlier", "ceiling"], 10000, 2500),
+        ("six_class", list(CLASSES), 10000, 2500),
+        ("quickstart_six", list(CLASSES), 300, 100),
     ],
 )
 def test_presets(preset: str, classes: list[str], train: int, test: int) -> None:
     cfg = _compose(f"synth={preset}")
-    assert set(cfg.synth) == {"root", "classes", "train_per_class", "test_per_class", "seed", "style"}
+    keys = {"root", "classes", "train_per_class", "test_per_class", "seed", "style"}
+    assert set(cfg.synth) == (keys | {"class_params"} if len(classes) == 6 else keys)
     assert list(cfg.synth.classes) == classes
     assert (cfg.synth.train_per_class, cfg.synth.test_per_class) == (train, test)
     assert Path(cfg.synth.root).name == preset and not Path(cfg.synth.root).is_absolute()
@@ -235,12 +264,71 @@ def test_command_bad_input_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_command_strength_out_of_range_is_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plotlstm.generate",
+            "synth=quickstart_six",
+            f"synth.root={tmp_path / 'x'}",
+            "synth.class_params={heteroskedastic: {strength: [0.5, 4]}}",
+            f"hydra.run.dir={tmp_path / 'hydra'}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=240,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == (
+        "error: class_params.heteroskedastic.strength: [0.5, 4] is out of range; need 1 < low <= high <= 100"
+    )
+    assert not (tmp_path / "x").exists()
+
+
 def test_rerun_with_same_dict_style_is_accepted(tmp_path: Path) -> None:
     kw = dict(SMALL, classes=("none",), train_per_class=1, test_per_class=1)
     style = {"point_color": (0, 0, 200), "width": 320}
     root = generate(tmp_path / "d", workers=1, style=style, **kw)
     generate(root, workers=1, style=dict(style), **kw)
     assert Image.open(root / "train/none/none_000000.png").size == (320, 480)
+
+
+def test_six_classes_manifest_records_kind_and_strength(tmp_path: Path) -> None:
+    params = {"heteroskedastic": {"kinds": ["fan_left", "bow_tie"], "strength": [4, 5]}}
+    kw = dict(SMALL, classes=("heteroskedastic", "nonlinear", "none"), class_params=params)
+    root = generate(tmp_path / "six", workers=1, **kw)
+    rows = _manifest(root)
+    assert len(rows) == 15
+    checked = check_params(params)
+    for r in rows:
+        sim, _ = simulate_plot(5, r["class"], int(r["id"]), checked)
+        assert r["kind"] == (sim.kind or "") and int(r["n"]) == sim.n
+        if r["class"] == "none":
+            assert r["strength"] == ""
+        else:
+            assert float(r["strength"]) == pytest.approx(sim.strength, rel=1e-5)
+    hetero = [r for r in rows if r["class"] == "heteroskedastic"]
+    assert {r["kind"] for r in hetero} <= {"fan_left", "bow_tie"}
+    assert all(4 <= float(r["strength"]) <= 5 for r in hetero)
+    lo, hi = STRENGTH["nonlinear"]
+    assert all(lo <= float(r["strength"]) <= hi for r in rows if r["class"] == "nonlinear")
+    settings = json.loads((root / "generator.json").read_text())
+    assert settings["class_params"]["heteroskedastic"] == {
+        "kinds": ["fan_left", "bow_tie"],
+        "strength": [4, 5],
+    }
+    assert settings["class_params"]["nonlinear"]["strength"] == [lo, hi]
+    written = np.asarray(Image.open(root / "train/heteroskedastic/heteroskedastic_000001.png"))
+    assert np.array_equal(written, np.asarray(gen.make_plot(5, "heteroskedastic", 1, "r", params)))
+    with pytest.raises(SettingsMismatchError, match="^class_params:"):
+        generate(root, workers=1, **dict(kw, class_params=None))
+
+
+def test_original_classes_record_no_class_params(tmp_path: Path) -> None:
+    root = generate(tmp_path / "o", workers=1, **dict(SMALL, train_per_class=1, test_per_class=1))
+    assert "class_params" not in json.loads((root / "generator.json").read_text())
 
 
 def test_make_plot_matches_written_file(tmp_path: Path) -> None:

@@ -6,7 +6,21 @@ import numpy as np
 import pytest
 from scipy.stats import skew
 
-from plotlstm.synth.simulate import CLASSES, class_code, plot_rng, simulate, simulate_plot
+from plotlstm.synth.simulate import (
+    CLASSES,
+    DEFAULT_PARAMS,
+    KINDS,
+    STRENGTH,
+    SpoilParams,
+    check_params,
+    class_code,
+    curve,
+    draw_header,
+    noise_scale,
+    plot_rng,
+    simulate,
+    simulate_plot,
+)
 
 SEEDS = (0, 1, 2)
 
@@ -83,3 +97,107 @@ def test_none_residuals_are_symmetric(seed: int) -> None:
 def test_unknown_class() -> None:
     with pytest.raises(ValueError, match="unknown class 'wobbly'"):
         class_code("wobbly")
+
+
+def test_original_classes_keep_their_codes() -> None:
+    """New classes are appended, so the original four's seeds (and images) do not move."""
+    assert CLASSES[:4] == ("none", "biased", "outlier", "ceiling")
+    assert [class_code(c) for c in ("heteroskedastic", "nonlinear")] == [4, 5]
+
+
+@pytest.mark.parametrize("cls", sorted(KINDS))
+def test_header_is_the_first_draws(cls: str) -> None:
+    sim, _ = simulate_plot(4, cls, 3)
+    header = draw_header(cls, plot_rng(4, cls, 3))
+    assert (header.n, header.predictors, header.controls) == (sim.n, sim.predictors, sim.controls)
+    assert (header.kind, header.strength) == (sim.kind, sim.strength)
+    assert header.kind in KINDS[cls] and STRENGTH[cls][0] <= header.strength <= STRENGTH[cls][1]
+
+
+def test_kinds_and_strengths_cover_their_ranges() -> None:
+    for cls in KINDS:
+        sims = [simulate_plot(0, cls, i)[0] for i in range(30)]
+        assert {s.kind for s in sims} == set(KINDS[cls])
+        strengths = [s.strength for s in sims]
+        lo, hi = STRENGTH[cls]
+        assert lo <= min(strengths) < lo + (hi - lo) / 3 and hi - (hi - lo) / 3 < max(strengths) <= hi
+
+
+@pytest.mark.parametrize("kind", KINDS["heteroskedastic"])
+def test_heteroskedastic_noise_sd_follows_the_signal(kind: str) -> None:
+    params = check_params({"heteroskedastic": {"kinds": [kind], "strength": [6.0, 6.0]}})
+    s, _ = simulate_plot(1, "heteroskedastic", 2, params)
+    # the noise sd in the lowest, middle and highest fifth of the fitted values
+    order = np.argsort(s.fitted)
+    fifths = np.array_split(order, 5)
+    sd = np.array([s.residuals[f].std() for f in fifths])
+    if kind == "fan_right":
+        assert sd[4] > 1.5 * sd[0]
+    elif kind == "fan_left":
+        assert sd[0] > 1.5 * sd[4]
+    else:
+        assert min(sd[0], sd[4]) > 1.5 * sd[2]
+    assert s.strength == 6.0 and s.kind == kind
+
+
+def test_noise_scale_ratio_and_rms() -> None:
+    t = np.linspace(-0.2, 1.2, 1001)
+    for kind in KINDS["heteroskedastic"]:
+        w = noise_scale(kind, 5.0, t)
+        assert w.max() / w.min() == pytest.approx(5.0)
+        assert np.sqrt(np.mean(w**2)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", KINDS["nonlinear"])
+def test_nonlinear_residuals_bend(kind: str) -> None:
+    params = check_params({"nonlinear": {"kinds": [kind], "strength": [5.0, 5.0]}})
+    s, _ = simulate_plot(1, "nonlinear", 2, params)
+    lo, hi = np.quantile(s.fitted, (0.005, 0.995))
+    u = (s.fitted - lo) / (hi - lo)  # the mean residual in five equal stretches of the fitted values' span
+    mean = np.array([s.residuals[(u >= a) & (u < a + 0.2)].mean() for a in (0.0, 0.2, 0.4, 0.6, 0.8)])
+    if kind == "u":
+        assert mean[0] > mean[2] < mean[4]
+    elif kind == "inverted_u":
+        assert mean[0] < mean[2] > mean[4]
+    else:  # one full wave less its straight-line part: down at 0.2-0.4, up at 0.6-0.8
+        assert mean[1] < 0 < mean[3]
+    assert max(abs(mean)) > 0.3 * s.s  # noise sd is s: the bend stands out of it
+
+
+def test_curve_heights() -> None:
+    t = np.linspace(0, 1, 2001)
+    for kind in KINDS["nonlinear"]:
+        h = curve(kind, t)
+        assert np.ptp(h) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"nonlinear": {"strength": [0, 2]}}, r"class_params\.nonlinear\.strength: \[0, 2\] is out of range"),
+        (
+            {"heteroskedastic": {"strength": [2, 200]}},
+            r"heteroskedastic\.strength: \[2, 200\] is out of range",
+        ),
+        ({"heteroskedastic": {"strength": [True, 2]}}, r"heteroskedastic\.strength: expected \[low, high\]"),
+        ({"heteroskedastic": {"kinds": []}}, r"heteroskedastic\.kinds: expected a non-empty list"),
+        (
+            {"heteroskedastic": {"kinds": ["u"]}},
+            r"heteroskedastic\.kinds: unknown kind 'u'; expected some of fan_right",
+        ),
+        ({"nonlinear": {"kinds": ["u", "u"]}}, r"names a kind twice"),
+        ({"wobbly": {}}, r"class_params: 'wobbly' has no parameters"),
+        ([1, 2], r"class_params: expected a mapping"),
+    ],
+)
+def test_bad_params(params: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        check_params(params)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+
+
+def test_default_params_and_partial_override() -> None:
+    assert check_params(None) == DEFAULT_PARAMS
+    got = check_params({"nonlinear": {"strength": [1, 2]}})
+    assert got["nonlinear"] == SpoilParams(KINDS["nonlinear"], (1.0, 2.0))
+    assert got["heteroskedastic"] == DEFAULT_PARAMS["heteroskedastic"]

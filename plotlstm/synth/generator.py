@@ -195,9 +195,12 @@ def _write_plot(seed: int, style: Any, params: Mapping[str, SpoilParams], task: 
     path = Path(task.path)
     if path.exists():
         return
-    rng = plot_rng(seed, task.cls, task.id)
-    sim = simulate(task.cls, rng, params)
-    image = render(sim.fitted, sim.residuals, resolve_style(style, rng))
+    if task.cls == NEGATIVE_CLASS:
+        image = make_negative(seed, task.id, style)
+    else:
+        rng = plot_rng(seed, task.cls, task.id)
+        sim = simulate(task.cls, rng, params)
+        image = render(sim.fitted, sim.residuals, resolve_style(style, rng))
     with atomic_path(path) as tmp:
         save_png(image, tmp)
 

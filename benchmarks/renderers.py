@@ -63,24 +63,63 @@ def available_renderers(wanted: Sequence[str]) -> list[str]:
 
 
 def draw(
-    renderer: str, classes: Sequence[str], per_class: int, seed: int = BENCH_SEED
+    renderer: str,
+    classes: Sequence[str],
+    per_class: int,
+    seed: int = BENCH_SEED,
+    cache: Path | None = None,
 ) -> list[tuple[str, Image.Image]]:
-    """(true class, image) for ``per_class`` plots of each class, drawn by ``renderer``."""
-    sims = [(cls, i, simulate(cls, plot_rng(seed, cls, i))) for cls in classes for i in range(per_class)]
-    if renderer in ("r_base", "ggplot2"):
-        items = [(s.y, s.fitted, renderer_rng(renderer, cls, i, seed)) for cls, i, s in sims]
+    """(true class, image) for ``per_class`` plots of each class, drawn by ``renderer``.
+
+    With ``cache``, images are kept as PNGs under ``cache/seed<seed>/<renderer>/<class>_<i>.png`` (lossless: the
+    same pixels) and only the missing ones are drawn.
+    """
+    folder = cache / f"seed{seed}" / renderer if cache else None
+    wanted = [(cls, i) for cls in classes for i in range(per_class)]
+    have: dict[tuple[str, int], Image.Image] = {}
+    if folder:
+        for cls, i in wanted:
+            path = folder / f"{cls}_{i:05d}.png"
+            if path.exists():
+                with Image.open(path) as img:
+                    have[(cls, i)] = img.convert("RGB")
+    todo = [(cls, i, simulate(cls, plot_rng(seed, cls, i))) for cls, i in wanted if (cls, i) not in have]
+    drawn: dict[tuple[str, int], Image.Image] = {}
+    if todo and renderer in ("r_base", "ggplot2"):
+        items = [(s.y, s.fitted, renderer_rng(renderer, cls, i, seed)) for cls, i, s in todo]
         images = rr.r_plots("base" if renderer == "r_base" else "ggplot2", items)
-        return [(cls, img) for (cls, _, _), img in zip(sims, images, strict=True)]
-    fn = rr.PYTHON_RENDERERS[renderer]
-    return [(cls, fn(s.fitted, s.residuals, renderer_rng(renderer, cls, i, seed))) for cls, i, s in sims]
+        drawn = {(cls, i): img for (cls, i, _), img in zip(todo, images, strict=True)}
+    elif todo:
+        fn = rr.PYTHON_RENDERERS[renderer]
+        drawn = {
+            (cls, i): fn(s.fitted, s.residuals, renderer_rng(renderer, cls, i, seed)) for cls, i, s in todo
+        }
+    if folder and drawn:
+        folder.mkdir(parents=True, exist_ok=True)
+        for (cls, i), img in drawn.items():
+            img.save(folder / f"{cls}_{i:05d}.png")
+    have.update(drawn)
+    return [(cls, have[(cls, i)]) for cls, i in wanted]
 
 
-def draw_negatives(per_kind: int, seed: int = BENCH_SEED) -> list[tuple[str, Image.Image]]:
-    """(kind, image) for ``per_kind`` images of each kind of non-plot."""
+def draw_negatives(
+    per_kind: int, seed: int = BENCH_SEED, cache: Path | None = None
+) -> list[tuple[str, Image.Image]]:
+    """(kind, image) for ``per_kind`` images of each kind of non-plot (cached like :func:`draw`)."""
+    folder = cache / f"seed{seed}" / "negatives" if cache else None
     out = []
     for k, kind in enumerate(rr.NEGATIVE_KINDS):
         for i in range(per_kind):
-            out.append((kind, rr.negative(kind, np.random.default_rng([seed, NEGATIVE_CODE, k, i]))))
+            path = folder / f"{kind}_{i:05d}.png" if folder else None
+            if path and path.exists():
+                with Image.open(path) as img:
+                    out.append((kind, img.convert("RGB")))
+                continue
+            img = rr.negative(kind, np.random.default_rng([seed, NEGATIVE_CODE, k, i]))
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                img.save(path)
+            out.append((kind, img))
     return out
 
 
@@ -102,6 +141,7 @@ def run(
     negatives_per_kind: int,
     seed: int = BENCH_SEED,
     save: Path | None = None,
+    cache: Path | None = None,
 ) -> dict[str, Any]:
     """Draw, classify and score every renderer's plots and the negatives; the result as a dict."""
     classes = [c for c in classifier.classes if c in CLASSES]
@@ -111,7 +151,7 @@ def run(
     all_labels: list[str] = []
     for name in available_renderers(renderers):
         start = time.perf_counter()
-        drawn = draw(name, classes, per_class, seed)
+        drawn = draw(name, classes, per_class, seed, cache)
         drawn_s = time.perf_counter() - start
         preds = classifier.predict([img for _, img in drawn])
         labels = [p.label for p in preds]
@@ -125,7 +165,7 @@ def run(
     if all_truth:
         result["all_renderers"] = score(all_truth, all_labels, classes)
     if negatives_per_kind:
-        negs = draw_negatives(negatives_per_kind, seed)
+        negs = draw_negatives(negatives_per_kind, seed, cache)
         labels = [p.label for p in classifier.predict([img for _, img in negs])]
         kinds = [k for k, _ in negs]
         caught = np.asarray(labels) == UNRECOGNIZED
@@ -181,13 +221,25 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--save", type=Path, default=None, help="also save every image (named truth_i_as_label)"
     )
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep drawn images here; draw only missing ones"
+    )
+    parser.add_argument("--draw-only", action="store_true", help="only fill --cache for --classes")
+    parser.add_argument("--classes", nargs="+", default=None, help="with --draw-only: the classes to draw")
     args = parser.parse_args(argv)
     if args.per_class < 1:
         parser.error("--per-class: must be at least 1")
+    if args.draw_only:
+        if not args.cache or not args.classes:
+            parser.error("--draw-only: give --cache and --classes")
+        for name in available_renderers(args.renderers):
+            draw(name, args.classes, args.per_class, args.seed, args.cache)
+        draw_negatives(args.per_class if args.negatives is None else args.negatives, args.seed, args.cache)
+        return {}
     clf = PlotClassifier.from_checkpoint(args.ckpt) if args.ckpt else PlotClassifier.pretrained()
     negatives = args.per_class if args.negatives is None else args.negatives
     start = time.perf_counter()
-    result = run(clf, args.renderers, args.per_class, negatives, args.seed, args.save)
+    result = run(clf, args.renderers, args.per_class, negatives, args.seed, args.save, args.cache)
     result["seconds"] = round(time.perf_counter() - start, 1)
     print(
         f"checkpoint {result['checkpoint']}, seed {args.seed}, {args.per_class} plots per class and renderer"

@@ -49,7 +49,10 @@ def main() -> None:
         classifier.model,
         args.out,
         unrecognized={"min_confidence": threshold},
-        source={"checkpoint": Path(classifier.checkpoint).name, "calibrated_on": str(args.data)},
+        source={
+            "checkpoint": Path(classifier.checkpoint).name,
+            "calibrated_on": f"{args.data.parent.name}/{args.data.name}",
+        },
     )
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     size = args.out.stat().st_size

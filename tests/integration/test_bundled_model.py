@@ -93,3 +93,20 @@ def test_benchmark_sample_agrees_with_the_card() -> None:
         n = got["n"]
         tolerance = 3 * math.sqrt(max(p * (1 - p), 0.02) / n) + 1 / n
         assert abs(got["accuracy"] - p) <= tolerance, (name, got["accuracy"], p, tolerance)
+
+
+def test_serve_and_evaluate_without_ckpt_path_use_the_bundled_model(tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+
+    from plotlstm.inference.evaluation import evaluate
+    from plotlstm.serve import build_app
+    from plotlstm.synth.generator import generate
+
+    with initialize_config_dir(config_dir=str(ROOT / "plotlstm" / "conf"), version_base="1.3"):
+        cfg = compose("serve", overrides=["device=cpu"])
+    assert build_app(cfg).state.classifier.checkpoint == str(BUNDLED_MODEL)
+    root = generate(
+        tmp_path / "d", classes=["none", UNRECOGNIZED], train_per_class=1, test_per_class=3, workers=1
+    )
+    result = evaluate(None, root, device="cpu")
+    assert result["checkpoint"] == str(BUNDLED_MODEL) and result["n"] == 6

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from plotlstm.cli import check_batch_size, check_writable_dir, command, required
+from plotlstm.cli import check_batch_size, check_writable_dir, command
 from plotlstm.inference.classifier import pick_device
 from plotlstm.inference.evaluation import evaluate, print_report
 
@@ -18,15 +18,12 @@ __all__ = ["evaluate", "main"]
 @command("evaluate")
 def main(cfg: DictConfig) -> float:
     """Exit status: 0 when the metrics were written, 2 on an error (one line)."""
-    ckpt_path = required(
-        cfg, "ckpt_path", "a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
-    )
     check_batch_size(cfg.data.batch_size, "data.batch_size")
     pick_device(cfg.device)
     if cfg.out_dir:
         check_writable_dir(cfg.out_dir, "out_dir")
     result = evaluate(
-        ckpt_path,
+        cfg.get("ckpt_path"),  # None: the bundled model
         cfg.data.root,
         split=cfg.get("split"),
         out_dir=cfg.out_dir,

@@ -1,4 +1,5 @@
-"""``python -m plotlstm.predict ckpt_path=RUN inputs=[files or folders] [output=preds.csv]``: one row per image."""
+"""``python -m plotlstm.predict inputs=[files or folders] [ckpt_path=RUN] [output=preds.csv]``: one row per image
+(the bundled model unless ``ckpt_path`` names another)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from omegaconf import DictConfig, ListConfig
 from rich.console import Console
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from plotlstm.cli import check_batch_size, check_writable_file, command, required
+from plotlstm.cli import check_batch_size, check_writable_file, command
 from plotlstm.errors import EXIT_NOTHING_DONE, PlotLSTMError
 from plotlstm.inference.classifier import PlotClassifier, pick_device
 from plotlstm.inference.results import check_output, print_predictions, write_predictions
@@ -36,9 +37,6 @@ def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
 @command("predict")
 def main(cfg: DictConfig) -> None:
     """Exit status: 0 when at least one image was classified, 1 when none was, 2 on an error (one line)."""
-    ckpt_path = required(
-        cfg, "ckpt_path", "a checkpoint file or a training run folder, e.g. ckpt_path=logs/train/runs/RUN"
-    )
     inputs = cfg.get("inputs") or []
     inputs = list(inputs) if isinstance(inputs, (list, ListConfig)) else [inputs]
     if not inputs:
@@ -52,7 +50,8 @@ def main(cfg: DictConfig) -> None:
     table_rows = cfg.get("table_rows")
     if table_rows is not None:
         check_batch_size(table_rows, "table_rows")
-    classifier = PlotClassifier.from_checkpoint(ckpt_path, device=cfg.device, batch_size=cfg.batch_size)
+    # no ckpt_path: the bundled model
+    classifier = PlotClassifier.load(cfg.get("ckpt_path"), device=cfg.device, batch_size=cfg.batch_size)
     paths = expand_inputs(inputs)
     rows = classifier.predict_files(paths, progress=cfg.progress and len(paths) > 1)
     written = write_predictions(rows, classifier.classes, output) if output else None

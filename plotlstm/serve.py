@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 from omegaconf import DictConfig
 
-from plotlstm.cli import command, required
+from plotlstm.cli import command
 from plotlstm.errors import PlotLSTMError
 from plotlstm.inference.classifier import PlotClassifier, pick_device
 from plotlstm.service import ServiceSettings, create_app
@@ -57,7 +57,6 @@ def is_loopback(host: str) -> bool:
 
 def check_options(cfg: DictConfig) -> ServiceSettings:
     """Every option checked, in one line each, before the checkpoint is loaded or a port is taken."""
-    required(cfg, "ckpt_path", "a checkpoint file or a training run's folder (ckpt_path=...)")
     level = cfg.get("log_level", "info")
     if not isinstance(level, str) or level.lower() not in LOG_LEVELS:
         raise PlotLSTMError(f"log_level: use one of {', '.join(LOG_LEVELS)}, got {level!r}")
@@ -78,13 +77,12 @@ def check_options(cfg: DictConfig) -> ServiceSettings:
 
 def build_app(cfg: DictConfig) -> FastAPI:
     """Load the checkpoint once (weights only) and wrap it in the service."""
-    ckpt_path = required(cfg, "ckpt_path", "a checkpoint file or a training run's folder (ckpt_path=...)")
     settings = ServiceSettings.from_mapping(cfg)
     pick_device(cfg.get("device", "auto"))
     torch.set_num_threads(torch_threads(cfg.get("torch_threads", "auto")))
     try:
-        classifier = PlotClassifier.from_checkpoint(
-            ckpt_path, device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
+        classifier = PlotClassifier.load(
+            cfg.get("ckpt_path"), device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
         )
     except (RuntimeError, AssertionError) as err:  # an unknown or unavailable device
         raise PlotLSTMError(
@@ -99,7 +97,7 @@ def serve(cfg: DictConfig) -> None:
     model = app.state.classifier
     log.info(
         "plotlstm service: %s on %s, classes %s, http://%s:%s/ (API docs at /docs)",
-        cfg.ckpt_path,
+        model.checkpoint,
         model.device,
         model.classes,
         cfg.host,

@@ -17,13 +17,16 @@ from PIL import Image
 from torch import nn
 
 from plotlstm.data.images import image_to_uint8, open_rgb, scale
-from plotlstm.errors import DataError, PlotLSTMError
-from plotlstm.inference.checkpoint import load_network, resolve_checkpoint
+from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
+from plotlstm.inference.checkpoint import load_network, read_checkpoint, resolve_checkpoint
 from plotlstm.inference.results import Prediction
+from plotlstm.inference.unrecognized import decide
 from plotlstm.models.networks import probabilities
 from plotlstm.progress import track
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "weights" / "general.pt"
+"""The model shipped with the package (``docs/model-card.md``), used when no checkpoint is given."""
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -70,6 +73,7 @@ class PlotClassifier:
         batch_size: int = 64,
         checkpoint: str = "",
         hparams: dict[str, Any] | None = None,
+        min_confidence: float = 0.0,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise PlotLSTMError(f"batch_size: must be a whole number >= 1, got {batch_size!r}")
@@ -80,6 +84,8 @@ class PlotClassifier:
         self.batch_size = batch_size
         self.checkpoint = checkpoint
         self.hparams = hparams or {}
+        self.min_confidence = min_confidence
+        """Below this top probability the answer is ``unrecognized`` (see ``plotlstm.inference.unrecognized``)."""
 
     @classmethod
     def from_checkpoint(
@@ -88,6 +94,7 @@ class PlotClassifier:
         """Load a checkpoint file (or a training run's folder: its best) without executing pickled code."""
         path = resolve_checkpoint(path)
         net, hp = load_network(path)
+        rules = read_checkpoint(path).get("unrecognized")
         return cls(
             net,
             hp["class_names"],
@@ -97,7 +104,24 @@ class PlotClassifier:
             batch_size=batch_size,
             checkpoint=str(path),
             hparams=hp,
+            min_confidence=float(rules.get("min_confidence", 0.0)) if isinstance(rules, dict) else 0.0,
         )
+
+    @classmethod
+    def pretrained(cls, device: str | torch.device = "auto", batch_size: int = 64) -> PlotClassifier:
+        """The model bundled with the package (``plotlstm/weights/general.pt``, see ``docs/model-card.md``)."""
+        if not BUNDLED_MODEL.is_file():
+            raise CheckpointError(f"ckpt_path: the bundled model {BUNDLED_MODEL} is missing; give ckpt_path=...")
+        return cls.from_checkpoint(BUNDLED_MODEL, device=device, batch_size=batch_size)
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, device: str | torch.device = "auto", batch_size: int = 64
+    ) -> PlotClassifier:
+        """``path`` when given (a checkpoint file or run folder), else the bundled model."""
+        if path in (None, ""):
+            return cls.pretrained(device=device, batch_size=batch_size)
+        return cls.from_checkpoint(path, device=device, batch_size=batch_size)  # type: ignore[arg-type]
 
     @property
     def parameters(self) -> int:
@@ -151,14 +175,20 @@ class PlotClassifier:
         return self.probabilities(self.batches(images))
 
     def to_predictions(
-        self, probs: torch.Tensor, sources: Iterable[str], truths: Iterable[str] | None = None
+        self,
+        probs: torch.Tensor,
+        sources: Iterable[str],
+        truths: Iterable[str] | None = None,
+        images: Sequence[torch.Tensor] | None = None,
     ) -> Iterator[Prediction]:
-        """Predictions from (N, K) probabilities; the label is the most probable class."""
+        """Predictions from (N, K) probabilities: the most probable class, or ``unrecognized`` by the rules of
+        :mod:`plotlstm.inference.unrecognized` (with the prepared ``images``, flat ones are caught too)."""
         rows = probs.tolist()
         truths = list(truths) if truths is not None else [""] * len(rows)
-        for row, source, true in zip(rows, sources, truths, strict=True):
-            best = max(range(len(row)), key=row.__getitem__)
-            yield Prediction(source, self.classes[best], dict(zip(self.classes, row, strict=True)), true=true)
+        pictures: Sequence[torch.Tensor | None] = images if images is not None else [None] * len(rows)
+        for row, source, true, image in zip(rows, sources, truths, pictures, strict=True):
+            label = decide(row, self.classes, image, self.min_confidence)
+            yield Prediction(source, label, dict(zip(self.classes, row, strict=True)), true=true)
 
     def predict(self, inputs: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:
         """Classify one input (returns a Prediction) or a list of them (returns a list, batched internally).
@@ -170,7 +200,8 @@ class PlotClassifier:
         )
         items: list[Any] = [inputs] if single else list(inputs)
         sources = [str(x) if isinstance(x, (str, Path)) else f"<input {i}>" for i, x in enumerate(items)]
-        predictions = list(self.to_predictions(self.predict_batch([self.prepare(x) for x in items]), sources))
+        images = [self.prepare(x) for x in items]
+        predictions = list(self.to_predictions(self.predict_batch(images), sources, images=images))
         return predictions[0] if single else predictions
 
     def predict_files(self, paths: Sequence[str | Path], progress: bool = False) -> list[Prediction]:
@@ -182,7 +213,8 @@ class PlotClassifier:
         def flush() -> None:
             probs = self.predict_batch([x for _, x in pending])
             sources = [str(paths[i]) for i, _ in pending]
-            for (i, _), pred in zip(pending, self.to_predictions(probs, sources), strict=True):
+            images = [x for _, x in pending]
+            for (i, _), pred in zip(pending, self.to_predictions(probs, sources, images=images), strict=True):
                 rows[i] = pred
             pending.clear()
 

@@ -82,7 +82,7 @@ def predict_folder(
 
 
 def evaluate(
-    ckpt_path: str | Path,
+    ckpt_path: str | Path | None,
     data_root: str | Path,
     split: str | None = "test",
     out_dir: str | Path | None = None,
@@ -94,14 +94,14 @@ def evaluate(
     thumb_size: int = 160,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate a checkpoint (file or training run folder) on ``data_root/split``; return the metrics.
+    """Evaluate a checkpoint (file or training run folder; None: the bundled model) on ``data_root/split``.
 
     With ``out_dir``, also write ``metrics.json``, ``predictions.csv``, ``confusion_matrix.png``,
     ``training_curves.png`` (when the checkpoint lies in a training run with an epoch log),
     ``misclassified.html`` with thumbnails in ``misclassified/``, and the contact sheet ``misclassified.png``.
     Everything is checked and computed before the first file is written.
     """
-    classifier = PlotClassifier.from_checkpoint(ckpt_path, device=device, batch_size=batch_size)
+    classifier = PlotClassifier.load(ckpt_path, device=device, batch_size=batch_size)
     folder = data_folder(data_root, split)
     dataset = load_folder(classifier, folder, skip_unreadable)
     predictions, probs, targets = predict_folder(classifier, dataset, batch_size, num_workers, progress)

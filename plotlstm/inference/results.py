@@ -32,7 +32,12 @@ class Prediction:
 
     @property
     def confidence(self) -> float:
-        return self.probabilities[self.label] if self.label else float("nan")
+        """The label's probability; for ``unrecognized`` by a rule (not a model class), 1 - the top probability."""
+        if not self.label:
+            return float("nan")
+        if self.label in self.probabilities:
+            return self.probabilities[self.label]
+        return 1.0 - max(self.probabilities.values(), default=0.0)
 
     @property
     def classes(self) -> tuple[str, ...]:

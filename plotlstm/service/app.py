@@ -225,7 +225,8 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
             rows = await asyncio.gather(*waiting.values())
         finally:
             batcher.cancel_expected(len(uploads) - submitted)
-        for i, prediction in zip(waiting, to_results(classifier, list(rows)), strict=True):
+        images = [outcomes[i] for i in waiting]
+        for i, prediction in zip(waiting, to_results(classifier, list(rows), images), strict=True):
             outcomes[i] = prediction
         return outcomes
 
@@ -242,11 +243,13 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     return app
 
 
-def to_results(classifier: PlotClassifier, rows: list[Any]) -> list[dict[str, Any]]:
-    """JSON per image: the class, its probability and every class's probability."""
+def to_results(
+    classifier: PlotClassifier, rows: list[Any], images: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """JSON per image: the class (``unrecognized`` for a non-plot), its probability, every class's probability."""
     if not rows:
         return []
-    predictions = classifier.to_predictions(torch.stack(rows), [""] * len(rows))
+    predictions = classifier.to_predictions(torch.stack(rows), [""] * len(rows), images=images)
     return [
         {"class": p.label, "confidence": p.confidence, "probabilities": p.probabilities} for p in predictions
     ]

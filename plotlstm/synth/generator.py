@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 from plotlstm.atomic import atomic_path, write_json
 from plotlstm.errors import GeneratorError, SettingsMismatchError
 from plotlstm.progress import ProgressBar
+from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.render import render, save_png, tune_process
 from plotlstm.synth.simulate import (
     CLASSES,
@@ -94,8 +95,10 @@ def _check_classes(classes: Any) -> tuple[str, ...]:
     if not out:
         raise GeneratorError("classes: empty; name at least one of " + ", ".join(CLASSES))
     for c in out:
-        if c not in CLASSES:
-            raise GeneratorError(f"classes: unknown class {c!r}; valid classes: {', '.join(CLASSES)}")
+        if c not in CLASSES and c != NEGATIVE_CLASS:
+            raise GeneratorError(
+                f"classes: unknown class {c!r}; valid classes: {', '.join((*CLASSES, NEGATIVE_CLASS))}"
+            )
     if len(set(out)) != len(out):
         raise GeneratorError(f"classes: {list(out)} names a class twice")
     return out
@@ -261,7 +264,11 @@ def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
 
 
 def plot_header(seed: int, cls: str, pid: int, params: Mapping[str, SpoilParams] | None = None) -> Header:
-    """n, predictors, controls (and kind, strength) of a plot without simulating it (its rng's first draws)."""
+    """n, predictors, controls (and kind, strength) of a plot without simulating it (its rng's first draws).
+
+    A non-plot (class ``unrecognized``) has no data set: zeros."""
+    if cls == NEGATIVE_CLASS:
+        return Header(0, 0, 0)
     return draw_header(cls, plot_rng(seed, cls, pid), params)
 
 
@@ -282,6 +289,8 @@ def make_plot(
 
 
 def _image(seed: int, cls: str, pid: int, style: Any, params: Mapping[str, SpoilParams]) -> Any:
+    if cls == NEGATIVE_CLASS:
+        return make_negative(seed, pid, style)
     rng = plot_rng(seed, cls, pid)
     sim = simulate(cls, rng, params)
     return render(sim.fitted, sim.residuals, resolve_style(style, rng))

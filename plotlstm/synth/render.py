@@ -21,6 +21,7 @@ range extended 8 % first as plot.lm does, ticks by R's ``pretty``.
 from __future__ import annotations
 
 import ctypes
+import io
 import math
 import os
 from collections.abc import Callable
@@ -266,6 +267,30 @@ class Canvas:
         cy = _overlap(clip[1], clip[3], np.arange(by0, by1), np.arange(by0, by1) + 1)
         self.blend(by0, bx0, m * np.outer(cy, cx), color)
 
+    def polygon(
+        self,
+        px: np.ndarray,
+        py: np.ndarray,
+        color: tuple[int, int, int],
+        alpha: float,
+        clip: tuple[float, float, float, float],
+    ) -> None:
+        """Anti-aliased filled polygon (4x supersampled) with opacity ``alpha``, clipped like :meth:`polyline`."""
+        bx0 = int(math.floor(max(px.min() - 1, clip[0])))
+        by0 = int(math.floor(max(py.min() - 1, clip[1])))
+        bx1 = int(math.ceil(min(px.max() + 1, clip[2])))
+        by1 = int(math.ceil(min(py.max() + 1, clip[3])))
+        if bx1 <= bx0 or by1 <= by0:
+            return
+        s = SUPERSAMPLE
+        img = Image.new("L", ((bx1 - bx0) * s, (by1 - by0) * s), 0)
+        pts = np.column_stack(((px - bx0) * s, (py - by0) * s)).ravel().tolist()
+        ImageDraw.Draw(img).polygon(pts, fill=255)
+        m = np.asarray(img, dtype=np.float32).reshape(by1 - by0, s, bx1 - bx0, s).mean(axis=(1, 3)) / 255.0
+        cx = _overlap(clip[0], clip[2], np.arange(bx0, bx1), np.arange(bx0, bx1) + 1)
+        cy = _overlap(clip[1], clip[3], np.arange(by0, by1), np.arange(by0, by1) + 1)
+        self.blend(by0, bx0, m * np.outer(cy, cx), color, alpha)
+
     def text(
         self,
         s: str,
@@ -487,7 +512,12 @@ def _static_layer(st: Style) -> np.ndarray:
         cv.hline(top, left - alw / 2, right + alw / 2, alw, st.axis_color)
         cv.vline(right, top - alw / 2, bottom + alw / 2, alw, st.axis_color)
     font, fs, col = st.font, st.font_size, st.text_color
-    cv.text(st.title, (left + right) / 2, top - 0.45 * lh, fs, font, col)
+    if st.title_align == 0.5:
+        cv.text(st.title, (left + right) / 2, top - 0.45 * lh, fs, font, col)
+    else:
+        cv.text(
+            st.title, left + st.title_align * (right - left), top - 0.45 * lh, fs, font, col, st.title_align
+        )
     cv.text(st.xlabel, (left + right) / 2, bottom + 3.8 * lh, fs, font, col)
     cv.text(st.sublabel, (left + right) / 2, bottom + 4.8 * lh, fs, font, col)
     cv.text(st.ylabel, left - (st.margins[1] - 0.9) * lh, (top + bottom) / 2, fs, font, col, rotate=True)
@@ -534,6 +564,11 @@ def render_array(
     clip = (left, top, right, bottom)
     if st.smoother and len(fitted) >= 2 and np.ptp(fitted) > 0:
         sx, sy = curve_vertices(*(smoother or lowess)(fitted, residuals))
+        if st.band and len(sx) >= 2:
+            half = band_halfwidth(fitted, residuals, sx)
+            bx = np.concatenate([sx, sx[::-1]])
+            by = np.concatenate([sy + half, (sy - half)[::-1]])
+            cv.polygon(tx(bx), ty(by), st.band_color, st.band_alpha, clip)
         cv.polyline(tx(sx), ty(sy), st.smoother_linewidth, st.smoother_color, clip)
     if st.zero_line and uy0 <= 0 <= uy1:
         cv.hline(float(ty(0.0)), left, right, st.zero_linewidth, st.zero_line_color, st.zero_line_dash)
@@ -584,11 +619,47 @@ def render_array(
     return cv.to_uint8()
 
 
+def band_halfwidth(fitted: np.ndarray, residuals: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Half-width of a smoother's 95 % band at ``at``: 1.96 residual sd over the root of the local count.
+
+    The local count is the number of points within 10 % of the x range: the band is thin where the points
+    are dense and opens up at the sparse ends, as ggplot2's loess band does.
+    """
+    xs = np.sort(fitted)
+    h = 0.1 * float(xs[-1] - xs[0])
+    count = np.searchsorted(xs, at + h, side="right") - np.searchsorted(xs, at - h, side="left")
+    return 1.96 * 2.0 * float(np.std(residuals)) / np.sqrt(np.maximum(count, 2))
+
+
+def degrade(image: Image.Image, style: Style) -> Image.Image:
+    """The flaws of a real upload that ``style`` asks for: a screenshot border, shrinking, JPEG."""
+    if style.border > 0:
+        framed = Image.new(
+            "RGB", (image.width + 2 * style.border, image.height + 2 * style.border), style.border_color
+        )
+        framed.paste(image, (style.border, style.border))
+        image = framed
+    if style.rescale != 1.0:
+        size = (max(1, round(image.width * style.rescale)), max(1, round(image.height * style.rescale)))
+        image = image.resize(size, Image.Resampling.BOX)
+    if style.jpeg_quality > 0:
+        buf = io.BytesIO()
+        image.save(buf, format="JPEG", quality=int(style.jpeg_quality))
+        buf.seek(0)
+        with Image.open(buf) as decoded:
+            image = decoded.convert("RGB")
+    return image
+
+
 def render(
     fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE, smoother: Smoother | None = None
 ) -> Image.Image:
-    """Draw the plot as a Pillow RGB image (``smoother`` as in :func:`render_array`)."""
-    return Image.fromarray(render_array(fitted, residuals, style, smoother), mode="RGB")
+    """Draw the plot as a Pillow RGB image (``smoother`` as in :func:`render_array`; with the style's
+    degradations, if any)."""
+    image = Image.fromarray(render_array(fitted, residuals, style, smoother), mode="RGB")
+    if style.border or style.rescale != 1.0 or style.jpeg_quality:
+        image = degrade(image, style)
+    return image
 
 
 def save_png(image: Image.Image | np.ndarray, path: Any, compress_level: int = 1) -> None:

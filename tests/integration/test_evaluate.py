@@ -261,7 +261,6 @@ def bad_setup(tmp_path: Path) -> dict[str, Path]:
         ("ckpt", "broken", (), "bad.png: not a readable image"),
         ("ckpt", "data", ("split=val",), "has no 'val' folder"),
         ("ckpt", "nowhere", (), "nowhere/test does not exist"),
-        (None, "data", (), "ckpt_path: give a checkpoint"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(

@@ -183,7 +183,6 @@ def test_table_rows_and_progress(
         (["inputs=[{mixed}]", "ckpt_path={mixed}/text.png"], "text.png is not a readable checkpoint"),
         (["inputs=[{mixed}]", "ckpt_path={tmp}/foreign.ckpt"], "foreign.ckpt is not a plotlstm checkpoint"),
         (["inputs=[{mixed}]", "ckpt_path={tmp}/empty"], "no checkpoint (*.ckpt) in"),
-        (["inputs=[{mixed}]", "ckpt_path=null"], "ckpt_path: give a checkpoint"),
     ],
 )
 def test_bad_input_is_one_line(

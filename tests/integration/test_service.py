@@ -396,7 +396,6 @@ def compose_serve(*overrides: str):
 @pytest.mark.parametrize(
     ("overrides", "words"),
     [
-        ([], ["ckpt_path", "give a checkpoint"]),
         (["ckpt_path={ckpt}", "max_files=0"], ["max_files", ">= 1"]),
         (["ckpt_path={ckpt}", "max_upload_mb=-1"], ["max_upload_mb"]),
         (["ckpt_path={ckpt}", "device=nonsense"], ["device", "nonsense"]),

@@ -1,0 +1,70 @@
+"""Export a trained run as the package's bundled model, ``plotlstm/weights/general.pt`` (weights only).
+
+The file has the layout :func:`plotlstm.inference.checkpoint.save_checkpoint` writes (``state_dict``,
+``hyper_parameters``), so ``torch.load(weights_only=True)`` and ``PlotClassifier.from_checkpoint`` read it, plus
+``"unrecognized": {"min_confidence": t}``: the confidence threshold of ``plotlstm.inference.unrecognized``,
+calibrated on the run's own held-out split (the generator's test plots, never the renderers benchmark) as the
+``--quantile`` quantile of the top probability of the residual plots there (so about that share of them would
+be caught), and no higher than ``--max-threshold``.
+
+Run: ``python benchmarks/make_bundled_model.py --ckpt logs/train/runs/RUN --data data/general/test``; it
+prints the file's size and sha256 (for ``docs/model-card.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import torch
+
+from plotlstm.atomic import atomic_path
+from plotlstm.inference.checkpoint import read_checkpoint
+from plotlstm.inference.classifier import BUNDLED_MODEL, PlotClassifier
+from plotlstm.inference.evaluation import load_folder, predict_folder
+from plotlstm.inference.unrecognized import UNRECOGNIZED
+
+
+def calibrate(classifier: PlotClassifier, folder: Path, quantile: float, cap: float) -> float:
+    """The ``quantile`` of the top probability over ``folder``'s residual plots (not its non-plots), capped."""
+    dataset = load_folder(classifier, folder)
+    _, probs, targets = predict_folder(classifier, dataset, progress=True)
+    keep = torch.tensor([classifier.classes[int(t)] != UNRECOGNIZED for t in targets])
+    top = probs[keep].max(dim=1).values
+    return float(min(cap, torch.quantile(top, quantile).item()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ckpt", required=True, help="the trained run folder or checkpoint file")
+    parser.add_argument("--data", required=True, type=Path, help="held-out ImageFolder to calibrate on")
+    parser.add_argument("--out", type=Path, default=BUNDLED_MODEL)
+    parser.add_argument("--quantile", type=float, default=0.002)
+    parser.add_argument("--max-threshold", type=float, default=0.6)
+    args = parser.parse_args()
+    classifier = PlotClassifier.from_checkpoint(args.ckpt, device="cpu")
+    threshold = calibrate(classifier, args.data, args.quantile, args.max_threshold)
+    ckpt = read_checkpoint(classifier.checkpoint)
+    weights = {  # the weights and what rebuilds the network: no optimizer state, no callbacks
+        "state_dict": ckpt["state_dict"],
+        "hyper_parameters": ckpt["hyper_parameters"],
+        "pytorch-lightning_version": ckpt.get("pytorch-lightning_version", ""),
+        "unrecognized": {"min_confidence": threshold},
+        "source": {
+            "checkpoint": Path(classifier.checkpoint).name,
+            "calibrated_on": f"{args.data.parent.name}/{args.data.name}",
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(args.out) as tmp:
+        torch.save(weights, tmp)
+    digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
+    size = args.out.stat().st_size
+    print(f"{args.out}: {size / 1e6:.2f} MB, sha256 {digest}, min_confidence {threshold:.4f}")
+    check = PlotClassifier.from_checkpoint(args.out, device="cpu")
+    assert check.classes == classifier.classes and abs(check.min_confidence - threshold) < 1e-12
+
+
+if __name__ == "__main__":
+    main()

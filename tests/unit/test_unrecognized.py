@@ -1,0 +1,93 @@
+"""Not a residual plot: the flat-image and confidence rules, the generator's non-plot class, the labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from plotlstm.data.images import image_to_uint8
+from plotlstm.inference.classifier import Prediction
+from plotlstm.inference.unrecognized import UNRECOGNIZED, decide, is_flat
+from plotlstm.synth.generator import generate, make_plot
+from plotlstm.synth.negatives import KINDS, NEGATIVE_CLASS, make_negative
+
+CLASSES = ["biased", "ceiling", "none", "outlier"]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGB", (1, 1), (10, 200, 30)),  # one pixel, three different channel values
+        Image.new("RGB", (480, 480), (255, 255, 255)),
+        Image.new("RGB", (640, 480), (0, 0, 0)),
+        Image.new("L", (50, 70), 128),
+    ],
+)
+def test_flat_images_are_unrecognized(image: Image.Image) -> None:
+    x = image_to_uint8(image, 64, "bilinear")
+    assert is_flat(x) and is_flat(x.float() / 255)
+    assert decide([0.97, 0.01, 0.01, 0.01], CLASSES, x) == UNRECOGNIZED
+
+
+def test_a_plot_is_not_flat_and_keeps_its_class() -> None:
+    x = image_to_uint8(make_plot(0, "none", 0, "r"), 64, "bilinear")
+    assert not is_flat(x)
+    assert decide([0.1, 0.1, 0.7, 0.1], CLASSES, x) == "none"
+    assert decide([0.1, 0.1, 0.7, 0.1], CLASSES, x, min_confidence=0.8) == UNRECOGNIZED
+    assert decide([0.1, 0.1, 0.1, 0.7], [*CLASSES[:3], UNRECOGNIZED]) == UNRECOGNIZED
+
+
+def test_confidence_of_a_rule_made_label() -> None:
+    p = Prediction(UNRECOGNIZED, {"none": 0.7, "biased": 0.3})
+    assert p.confidence == pytest.approx(0.3)
+    assert Prediction("none", {"none": 0.7, "biased": 0.3}).confidence == 0.7
+
+
+def test_negatives_are_deterministic_and_cycle_through_the_kinds() -> None:
+    images = [np.asarray(make_negative(3, i, "general")) for i in range(len(KINDS))]
+    again = [np.asarray(make_plot(3, NEGATIVE_CLASS, i, "general")) for i in range(len(KINDS))]
+    assert all(np.array_equal(a, b) for a, b in zip(images, again, strict=True))
+    assert len({a.tobytes() for a in images}) == len(KINDS)
+    assert not np.array_equal(np.asarray(make_negative(4, 0, "r")), np.asarray(make_negative(3, 0, "r")))
+    for a in images:
+        assert a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8
+        assert not is_flat(torch.from_numpy(a.copy()).permute(2, 0, 1))
+
+
+def test_generator_writes_the_unrecognized_class(tmp_path) -> None:
+    root = generate(
+        tmp_path, classes=["none", NEGATIVE_CLASS], train_per_class=2, test_per_class=1, workers=1
+    )
+    assert len(list((root / "train" / NEGATIVE_CLASS).glob("*.png"))) == 2
+    manifest = (root / "manifest.csv").read_text().splitlines()
+    assert any(line.startswith(f"{NEGATIVE_CLASS},train,0,0,0,0,") for line in manifest)
+
+
+def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
+    from plotlstm.inference.checkpoint import save_checkpoint
+    from plotlstm.inference.classifier import PlotClassifier
+    from plotlstm.models.module import PlotLSTM
+    from plotlstm.service.app import to_results
+
+    torch.manual_seed(0)
+    model = PlotLSTM(num_classes=2, class_names=["none", "ceiling"], image_size=16)
+    plot, blank = make_plot(0, "none", 0, "r"), Image.new("RGB", (1, 1), (255, 255, 255))
+    clf = PlotClassifier(model, device="cpu")
+    p_plot, p_blank = clf.predict([plot, blank])
+    assert p_plot.label in ("none", "ceiling") and p_blank.label == UNRECOGNIZED
+    assert set(p_blank.probabilities) == {"none", "ceiling"}
+    images = [clf.prepare(plot), clf.prepare(blank)]
+    served = to_results(clf, list(clf.predict_batch(images)), images)
+    assert [r["class"] for r in served] == [p_plot.label, UNRECOGNIZED]
+    # a confidence threshold stored in the checkpoint: two near-even classes fall below 0.99
+    path = save_checkpoint(model, tmp_path / "m.ckpt", unrecognized={"min_confidence": 0.99})
+    strict = PlotClassifier.from_checkpoint(path, device="cpu")
+    assert strict.min_confidence == 0.99 and strict.predict(plot).label == UNRECOGNIZED
+
+
+def test_parallel_generation_draws_unrecognized_as_make_plot(tmp_path) -> None:
+    root = generate(tmp_path, classes=["none", NEGATIVE_CLASS], train_per_class=40, test_per_class=1, workers=2)
+    path = root / "train" / NEGATIVE_CLASS / f"{NEGATIVE_CLASS}_000039.png"
+    assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), np.asarray(make_negative(0, 39, "r")))

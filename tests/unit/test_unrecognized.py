@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from plotlstm.data.images import image_to_uint8
-from plotlstm.inference.classifier import Prediction
+from plotlstm.inference.results import Prediction
 from plotlstm.inference.unrecognized import UNRECOGNIZED, decide, is_flat
 from plotlstm.synth.generator import generate, make_plot
 from plotlstm.synth.negatives import KINDS, NEGATIVE_CLASS, make_negative
@@ -40,9 +40,9 @@ def test_a_plot_is_not_flat_and_keeps_its_class() -> None:
 
 
 def test_confidence_of_a_rule_made_label() -> None:
-    p = Prediction(UNRECOGNIZED, {"none": 0.7, "biased": 0.3})
+    p = Prediction("x.png", UNRECOGNIZED, {"none": 0.7, "biased": 0.3})
     assert p.confidence == pytest.approx(0.3)
-    assert Prediction("none", {"none": 0.7, "biased": 0.3}).confidence == 0.7
+    assert Prediction("x.png", "none", {"none": 0.7, "biased": 0.3}).confidence == 0.7
 
 
 def test_negatives_are_deterministic_and_cycle_through_the_kinds() -> None:
@@ -74,7 +74,7 @@ def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
     torch.manual_seed(0)
     model = PlotLSTM(num_classes=2, class_names=["none", "ceiling"], image_size=16)
     plot, blank = make_plot(0, "none", 0, "r"), Image.new("RGB", (1, 1), (255, 255, 255))
-    clf = PlotClassifier(model, device="cpu")
+    clf = PlotClassifier(model.net, model.class_names, 16, device="cpu")
     p_plot, p_blank = clf.predict([plot, blank])
     assert p_plot.label in ("none", "ceiling") and p_blank.label == UNRECOGNIZED
     assert set(p_blank.probabilities) == {"none", "ceiling"}

@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--quantile", type=float, default=0.002)
     parser.add_argument("--max-threshold", type=float, default=0.6)
     args = parser.parse_args()
-    classifier = PlotClassifier.from_checkpoint(args.ckpt, device="cpu")
+    classifier = PlotClassifier.from_checkpoint(args.ckpt)
     threshold = calibrate(classifier, args.data, args.quantile, args.max_threshold)
     ckpt = read_checkpoint(classifier.checkpoint)
     weights = {  # the weights and what rebuilds the network: no optimizer state, no callbacks

@@ -88,6 +88,8 @@ def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
 
 
 def test_parallel_generation_draws_unrecognized_as_make_plot(tmp_path) -> None:
-    root = generate(tmp_path, classes=["none", NEGATIVE_CLASS], train_per_class=40, test_per_class=1, workers=2)
+    root = generate(
+        tmp_path, classes=["none", NEGATIVE_CLASS], train_per_class=40, test_per_class=1, workers=2
+    )
     path = root / "train" / NEGATIVE_CLASS / f"{NEGATIVE_CLASS}_000039.png"
     assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), np.asarray(make_negative(0, 39, "r")))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import nbformat
@@ -14,7 +12,6 @@ from nbclient import NotebookClient
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]  # trains a tiny model: over a minute
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "check_real_fits.ipynb"
-KERNEL = "plotlstm-test"
 TINY = """
 RUN_DIR = "run"
 TRAIN_PER_CLASS = 3
@@ -23,24 +20,6 @@ EPOCHS = 1
 IMAGE_SIZE = 32
 """
 FITS = 8  # six OLS fits, one GLM, one scikit-learn fit
-
-
-@pytest.fixture
-def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A kernel spec for this interpreter (first on JUPYTER_PATH), so the notebook runs in this venv."""
-    spec = tmp_path / "jupyter" / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": KERNEL, "language": "python"})
-    )
-    monkeypatch.setenv(
-        "JUPYTER_PATH", os.pathsep.join([str(tmp_path / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
-    )
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    work = tmp_path / "work"
-    work.mkdir()
-    return work
 
 
 def test_committed_without_outputs() -> None:
@@ -61,7 +40,7 @@ def test_notebook_runs_and_shows_verdicts_beside_the_tests(kernel_env: Path) -> 
     nb.cells.insert(params + 1, nbformat.v4.new_code_cell(TINY.strip()))
     nb.cells.append(nbformat.v4.new_code_cell("print('TABLE', table.to_json(orient='index'))"))
     NotebookClient(
-        nb, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(kernel_env)}}
+        nb, kernel_name="plotlstm-test", timeout=600, resources={"metadata": {"path": str(kernel_env)}}
     ).execute()  # raises CellExecutionError if a cell fails
 
     assert (kernel_env / "run" / "checkpoints" / "last.ckpt").is_file()  # trained here, with the command

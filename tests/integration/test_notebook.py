@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import nbformat
@@ -16,7 +14,6 @@ from plotlstm.synth.simulate import CLASSES
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "plotlstm_tour.ipynb"
-KERNEL = "plotlstm-test"
 TINY = """
 DATA_ROOT = "data"
 RUN_DIR = "run"
@@ -26,25 +23,6 @@ EPOCHS = 1
 BATCH_SIZE = 4
 WORKERS = 1
 """
-
-
-@pytest.fixture
-def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A kernel spec for this interpreter (first on JUPYTER_PATH), so the notebook runs in this venv."""
-    spec = tmp_path / "jupyter" / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": KERNEL, "language": "python"})
-    )
-    monkeypatch.setenv(
-        "JUPYTER_PATH", os.pathsep.join([str(tmp_path / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
-    )
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    work = tmp_path / "work"
-    work.mkdir()
-    return work
 
 
 def test_committed_without_outputs() -> None:
@@ -63,7 +41,7 @@ def test_notebook_runs_with_tiny_settings(kernel_env: Path) -> None:
     nb.cells.insert(params + 1, nbformat.v4.new_code_cell(TINY.strip()))
     nb.cells.append(nbformat.v4.new_code_cell("print('TOUR', TEST_ACCURACY, len(classes), best_checkpoint)"))
     NotebookClient(
-        nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(kernel_env)}}
+        nb, kernel_name="plotlstm-test", timeout=300, resources={"metadata": {"path": str(kernel_env)}}
     ).execute()  # raises CellExecutionError if a cell fails
 
     out = kernel_env

@@ -126,7 +126,7 @@ def test_examples_one_per_class_with_a_plot(client: TestClient) -> None:
 
 def test_page_offers_columns_examples_and_a_visible_model_line(client: TestClient) -> None:
     page = client.get("/").text
-    assert 'fetch("v1/check"' in page and 'fetch("v1/examples")' in page
+    assert 'api("v1/check"' in page and 'fetch("v1/examples")' in page
     assert 'id="columns"' in page and 'id="columns-file"' in page
     drop_rule = page[page.index("#drop {") :].split("}")[0]
     assert "display: block" in drop_rule  # an inline label's padding covered the model line above it

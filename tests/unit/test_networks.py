@@ -10,10 +10,10 @@ from plotlstm.models.module import PlotLSTM
 from plotlstm.models.networks import NETWORKS, build_network
 
 SMALL = {  # small options so that every network runs in milliseconds on 64 x 64 input
-    "seed_lstm": {"lstm_size": 16, "hidden_size": 8},
+    "seed_lstm": {"lstm_size": 16, "hidden_size": 8, "dropout": 0.0},
     "resnet18": {},
     "bigru": {"input_size": 16, "hidden_size": 16},
-    "coordconv": {"channels": [8, 8, 16], "grid": 2},
+    "coordconv": {"channels": [8, 16], "grid": 2},
 }
 
 
@@ -30,20 +30,26 @@ def test_output_shape(arch: str, classes: int) -> None:
     assert torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize("arch", sorted(NETWORKS))
-def test_overfits_one_small_batch(arch: str) -> None:
-    """Each network, trained by PlotLSTM's own loss and optimiser, can fit 8 random images (it learns)."""
+@pytest.mark.parametrize(
+    "arch",
+    [
+        pytest.param(a, marks=pytest.mark.slow) if a == "resnet18" else a for a in sorted(NETWORKS)
+    ],  # 11 M weights
+)
+def test_learns_one_small_batch(arch: str) -> None:
+    """Each network, trained by PlotLSTM's own loss and optimiser, fits 8 random 16 x 16 images (it learns)."""
     torch.manual_seed(0)
-    model = PlotLSTM(num_classes=4, image_size=32, lr=3e-3, net={"arch": arch, **SMALL[arch]})
-    x = torch.rand(8, 3, 32, 32)
+    model = PlotLSTM(num_classes=4, image_size=16, lr=1e-2, net={"arch": arch, **SMALL[arch]})
+    x = torch.rand(8, 3, 16, 16)
     y = torch.arange(8) % 4
     optimizer = model.configure_optimizers()
-    for _ in range(80):
+    first = model.loss(model(x), y).item()
+    for _ in range(30):
         loss = model.loss(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    assert loss.item() < 0.1
+    assert loss.item() < 0.25 * first
 
 
 def test_bigru_takes_an_lstm_cell() -> None:

@@ -10,8 +10,9 @@ test split. The learning rate whose best checkpoint has the highest validation a
 loss) is chosen per network; only the chosen run is scored on the test split, through ``plotlstm.inference``
 (``PlotClassifier.from_checkpoint``, the path that prediction uses). ``--shifted ROOT ...``: the chosen checkpoints
 are also scored on the test split of other data sets (a robustness check: plots drawn with ``style=varied``).
-Then, in the same process and one network after another: parameters, training images/s (forward, loss, backward,
-Adam step on random batches), inference latency for one image and images/s at batch 64.
+Then, in the same process and one network after another, on the CPU: parameters, training images/s (forward,
+loss, backward, Adam step on random batches), inference latency for one image and images/s at batch 64.
+``--accelerator auto`` trains on a GPU where there is one (the speed figures stay CPU figures).
 
 A run folder that already holds a finished run of the same network, lr, image size and epochs (its
 ``metrics.json``) is reused, so a stopped benchmark resumes. Missing quickstart data is generated first.
@@ -55,11 +56,12 @@ def compose_train(arch: str, lr: float, run: Path, args: argparse.Namespace) -> 
                 f"data.interpolation={args.interpolation}",
                 f"data.val_fraction={args.val_fraction}",
                 f"data.batch_size={args.batch_size}",
-                "data.cache=disk",
+                f"data.cache={args.cache}",
                 f"model.lr={lr}",
                 "model.scheduler=onecycle",
                 f"trainer.max_epochs={args.epochs}",
-                "trainer.accelerator=cpu",
+                f"trainer.accelerator={args.accelerator}",
+                f"trainer.precision={args.precision}",
                 f"seed={args.seed}",
                 "test=false",
                 "generate_missing_data=false",
@@ -93,9 +95,10 @@ def sweep(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         runs.append({"lr": lr, "checkpoint": result["best_checkpoint"], **best_epoch(run)})
         print(f"{arch} lr={lr:g}: {runs[-1]}", flush=True)
     chosen = max(runs, key=lambda r: (r["val_acc"], -r["val_loss"]))
-    report = evaluate(chosen["checkpoint"], args.root, split="test", device="cpu")
+    device = "cpu" if args.accelerator == "cpu" else "auto"
+    report = evaluate(chosen["checkpoint"], args.root, split="test", device=device)
     shifted = {
-        str(root): evaluate(chosen["checkpoint"], root, split="test", device="cpu") for root in args.shifted
+        str(root): evaluate(chosen["checkpoint"], root, split="test", device=device) for root in args.shifted
     }
     return {
         "arch": arch,
@@ -177,7 +180,7 @@ def write(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "json"}
     meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "torch": torch.__version__, "threads": args.threads}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"settings": settings, **meta, "results": rows}, indent=2))
+    args.json.write_text(json.dumps({"settings": settings, **meta, "results": rows}, indent=2, default=str))
 
 
 def main() -> None:
@@ -202,6 +205,9 @@ def main() -> None:
         help="other data sets (e.g. another renderer style) whose test split the chosen checkpoints are also scored on",
     )
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--accelerator", default="cpu", help="training only (auto: CUDA when present)")
+    parser.add_argument("--precision", default="32-true", help="training only (bf16-mixed on a recent GPU)")
+    parser.add_argument("--cache", default="disk", help="data.cache: none | disk | device | auto")
     parser.add_argument("--speed-steps", type=int, default=5, help="timed training steps a network")
     parser.add_argument("--repeats", type=int, default=50, help="timed one-image predictions a network")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))

@@ -168,7 +168,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['arch']:<10} {r['lr']:>7.0e} {r['val_acc']:>8.4f} {r['test_acc']:>9.4f} {r['parameters']:>11,} "
+            f"{r['arch']:<10} {r['lr']:>7g} {r['val_acc']:>8.4f} {r['test_acc']:>9.4f} {r['parameters']:>11,} "
             f"{r['train_images_s']:>12.1f} {r['latency_ms']:>11.1f} {r['batch64_images_s']:>10.1f}"
             + "".join(f" {r['shifted_acc'][root]:>10.4f}" for root in shifted)
         )

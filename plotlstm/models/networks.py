@@ -9,9 +9,18 @@ from typing import Any
 import torch
 from torch import nn
 
+from plotlstm.models.coordconv import CoordConvNet
+from plotlstm.models.gru import BiRNNNet
 from plotlstm.models.lstm import SeedLSTMNet
+from plotlstm.models.resnet import ResNet18Net
 
-NETWORKS: dict[str, type[nn.Module]] = {"seed_lstm": SeedLSTMNet}
+# arch name -> network class; each takes num_classes, image_size and its own options (docs/baselines.md)
+NETWORKS: dict[str, type[nn.Module]] = {
+    "seed_lstm": SeedLSTMNet,
+    "resnet18": ResNet18Net,
+    "bigru": BiRNNNet,
+    "coordconv": CoordConvNet,
+}
 SEED_NET = {"arch": "seed_lstm"}
 LEGACY_NET_KEYS = ("lstm_size", "num_layers", "hidden_size", "dropout", "recurrent_activation", "keras_init")
 

@@ -1,0 +1,65 @@
+"""A small CNN with coordinate channels (CoordConv): convolutions that know where they are in the plot."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def add_coordinates(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C + 2, H, W): x and y positions in [-1, 1] as two more channels (Liu et al., 2018)."""
+    b, _, h, w = x.shape
+    ys = torch.linspace(-1.0, 1.0, h, device=x.device, dtype=x.dtype).view(1, 1, h, 1).expand(b, 1, h, w)
+    xs = torch.linspace(-1.0, 1.0, w, device=x.device, dtype=x.dtype).view(1, 1, 1, w).expand(b, 1, h, w)
+    return torch.cat([x, xs, ys], dim=1)
+
+
+def conv_block(c_in: int, c_out: int) -> nn.Sequential:
+    """3x3 conv, BatchNorm, ReLU, then 2x2 max pooling: halves H and W."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+class CoordConvNet(nn.Module):
+    """Coordinate channels, then ``len(channels)`` conv blocks, each halving the size; the last feature map is
+    average-pooled to ``grid`` x ``grid`` cells and flattened, so the head sees where each feature lies (not one
+    global pool), then dropout and a linear head.
+
+    Input: (B, 3, S, S) floats in [0, 1], S divisible by 2 ** len(channels). Output: logits, (B,) for two
+    classes, (B, K) for K > 2.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        image_size: int = 256,
+        channels: tuple[int, ...] | list[int] = (16, 32, 64, 128),
+        grid: int = 4,
+        dropout: float = 0.3,
+    ) -> None:
+        super().__init__()
+        channels = [int(c) for c in channels]
+        if not channels or image_size % (2 ** len(channels)) or image_size // (2 ** len(channels)) < grid:
+            raise ValueError(
+                f"model.net.channels: image_size {image_size} must be divisible by 2 ** {len(channels)} "
+                f"and leave at least grid={grid} cells"
+            )
+        self.image_size = image_size
+        blocks, c_in = [], 3 + 2
+        for c_out in channels:
+            blocks.append(conv_block(c_in, c_out))
+            c_in = c_out
+        self.features = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(grid)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(c_in * grid * grid, 1 if num_classes == 2 else num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, 3, S, S) -> (B, 5, S, S) -> (B, C, S / 2**n, S / 2**n) -> (B, C, grid, grid) -> (B, C * grid**2)
+        features = self.pool(self.features(add_coordinates(x * 2.0 - 1.0))).flatten(1)
+        logits = self.head(self.dropout(features))  # (B, 1) or (B, K)
+        return logits.squeeze(1) if logits.shape[1] == 1 else logits

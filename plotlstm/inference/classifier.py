@@ -111,7 +111,9 @@ class PlotClassifier:
     def pretrained(cls, device: str | torch.device = "auto", batch_size: int = 64) -> PlotClassifier:
         """The model bundled with the package (``plotlstm/weights/general.pt``, see ``docs/model-card.md``)."""
         if not BUNDLED_MODEL.is_file():
-            raise CheckpointError(f"ckpt_path: the bundled model {BUNDLED_MODEL} is missing; give ckpt_path=...")
+            raise CheckpointError(
+                f"ckpt_path: the bundled model {BUNDLED_MODEL} is missing; give ckpt_path=..."
+            )
         return cls.from_checkpoint(BUNDLED_MODEL, device=device, batch_size=batch_size)
 
     @classmethod

@@ -30,9 +30,9 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from service_load import REFERENCE, wait_until_healthy  # the sibling benchmark (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path("/work/shared/reference/original-plots")
 HOST = "127.0.0.1"
 TOKEN = "benchmark-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -127,19 +127,7 @@ def start_server(ckpt: Path, port: int, extra: list[str]) -> subprocess.Popen:
         *extra,
     ]
     env = {**os.environ, "PLOTLSTM_API_TOKEN": TOKEN}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"error: the service exited with status {proc.returncode}")
-        try:
-            if httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("error: the service did not come up in 180 s")
+    return wait_until_healthy(subprocess.Popen(cmd, cwd=ROOT, env=env), f"http://{HOST}:{port}")
 
 
 async def good_clients(

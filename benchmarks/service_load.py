@@ -75,19 +75,23 @@ def start_server(ckpt: Path, port: int, args: argparse.Namespace) -> subprocess.
         f"max_wait_ms={args.max_wait_ms}",
         *args.set,
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT)
-    deadline = time.monotonic() + 180
+    return wait_until_healthy(subprocess.Popen(cmd, cwd=ROOT), f"http://127.0.0.1:{port}")
+
+
+def wait_until_healthy(proc: subprocess.Popen, url: str, seconds: float = 180) -> subprocess.Popen:
+    """Return ``proc`` once ``url/healthz`` answers 200; exit with one line if it dies or takes too long."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"error: the service exited with status {proc.returncode}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return proc
         except httpx.TransportError:
             pass
         time.sleep(0.2)
     proc.terminate()
-    raise SystemExit("error: the service did not come up in 180 s")
+    raise SystemExit(f"error: the service did not come up in {seconds:.0f} s")
 
 
 async def sequential(url: str, images: list[tuple[str, bytes]], n: int, warmup: int) -> list[float]:

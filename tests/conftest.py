@@ -120,3 +120,16 @@ def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = tmp_path / "work"
     work.mkdir()
     return work
+
+
+@pytest.fixture(scope="session")
+def four_class_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained four-class checkpoint with a tiny network (32 px input): fast to load and run."""
+    from plotlstm.inference.checkpoint import save_checkpoint
+    from plotlstm.models.module import PlotLSTM
+
+    torch.manual_seed(0)
+    model = PlotLSTM(
+        4, ["biased", "ceiling", "none", "outlier"], image_size=32, net=dict(lstm_size=8, hidden_size=4)
+    )
+    return save_checkpoint(model, tmp_path_factory.mktemp("four") / "model.ckpt")

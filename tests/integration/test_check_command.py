@@ -11,23 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from plotlstm.check import main
 from plotlstm.inference.check import check
-from plotlstm.inference.checkpoint import save_checkpoint
-from plotlstm.models.module import PlotLSTM
 
 FOUR = ["biased", "ceiling", "none", "outlier"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    model = PlotLSTM(4, FOUR, image_size=32, net=dict(lstm_size=8, hidden_size=4))
-    return save_checkpoint(model, tmp_path_factory.mktemp("ckpt") / "model.ckpt")
+def ckpt(four_class_ckpt: Path) -> Path:
+    return four_class_ckpt
 
 
 @pytest.fixture(scope="module")

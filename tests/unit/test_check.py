@@ -8,13 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from plotlstm.errors import CheckError
 from plotlstm.inference.check import CheckResult, CheckResults, NamedCheckResults, check
-from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
-from plotlstm.models.module import PlotLSTM
 from plotlstm.synth.render import render
 
 FOUR = ["biased", "ceiling", "none", "outlier"]
@@ -22,10 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    model = PlotLSTM(4, FOUR, image_size=32, net=dict(lstm_size=8, hidden_size=4))
-    return save_checkpoint(model, tmp_path_factory.mktemp("check") / "model.ckpt")
+def ckpt(four_class_ckpt: Path) -> Path:
+    return four_class_ckpt
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ are also scored on the test split of other data sets (a robustness check: plots 
 Then, in the same process and one network after another, on the CPU: parameters, training images/s (forward,
 loss, backward, Adam step on random batches), inference latency for one image and images/s at batch 64.
 ``--accelerator auto`` trains on a GPU where there is one (the speed figures stay CPU figures).
+``--renderers N``: the chosen checkpoints also read ``N`` plots per class of each real renderer of
+``benchmarks/renderers.py`` (R, ggplot2, plotnine, seaborn, matplotlib; drawn once into ``--renderer-cache``).
 
 A run folder that already holds a finished run of the same network, lr, image size and epochs (its
 ``metrics.json``) is reused, so a stopped benchmark resumes. Missing quickstart data is generated first.
@@ -116,6 +118,17 @@ def sweep(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def renderer_accuracy(checkpoint: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Accuracy and per-class recall on every available real renderer (``benchmarks/renderers.py``)."""
+    import renderers
+
+    classifier = PlotClassifier.from_checkpoint(checkpoint, device="cpu")
+    result = renderers.run(classifier, renderers.RENDERERS, args.renderers, 0, cache=args.renderer_cache)
+    return {
+        name: {"accuracy": r["accuracy"], "recall": r["recall"]} for name, r in result["renderers"].items()
+    }
+
+
 def train_speed(arch: str, args: argparse.Namespace, classes: int) -> float:
     """Training images/s: PlotLSTM's loss, backward and Adam step on random uint8 batches, after warm-up."""
     torch.manual_seed(args.seed)
@@ -173,6 +186,12 @@ def table(rows: list[dict[str, Any]]) -> str:
             + "".join(f" {r['shifted_acc'][root]:>10.4f}" for root in shifted)
         )
     lines += [f"shifted {i + 1}: {root} (test split)" for i, root in enumerate(shifted)]
+    for r in rows:
+        if "renderers" in r:
+            lines.append(
+                f"{r['arch']} on real renderers: "
+                + ", ".join(f"{name} {v['accuracy']:.4f}" for name, v in r["renderers"].items())
+            )
     return "\n".join(lines)
 
 
@@ -204,6 +223,12 @@ def main() -> None:
         default=[],
         help="other data sets (e.g. another renderer style) whose test split the chosen checkpoints are also scored on",
     )
+    parser.add_argument(
+        "--renderers", type=int, default=0, help="plots per class from each real renderer (0: skip)"
+    )
+    parser.add_argument(
+        "--renderer-cache", type=Path, default=None, help="where drawn renderer plots are kept"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--accelerator", default="cpu", help="training only (auto: CUDA when present)")
     parser.add_argument("--precision", default="32-true", help="training only (bf16-mixed on a recent GPU)")
@@ -228,6 +253,9 @@ def main() -> None:
         if args.json:  # the training results so far, in case a later network is stopped
             write(args, rows)
     classes = len(PlotClassifier.from_checkpoint(rows[0]["checkpoint"], device="cpu").classes)
+    if args.renderers:
+        for row in rows:
+            row["renderers"] = renderer_accuracy(row["checkpoint"], args)
     for row in rows:  # speed: one network after another, in the same process, after all training
         row["train_images_s"] = train_speed(row["arch"], args, classes)
         row.update(inference_speed(row["checkpoint"], args.repeats))

@@ -8,6 +8,8 @@ second row fits B and X*B too (the terms the generator's model leaves out). With
 the two new classes are also broken down by kind of fan or curve.
 
 Run: ``python benchmarks/class_tests.py --n-datasets 1000 --seed 20261126`` (the table in docs/generator.md).
+``--n-range LO HI --n-scale uniform|log`` draws each data set's n as the generator's option of that name (default:
+the reference's, uniform in 100..10,000), e.g. ``--n-range 20 100 --n-scale log`` for small samples.
 """
 
 from __future__ import annotations
@@ -22,23 +24,37 @@ import numpy as np
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from plotlstm.synth.diagnostics import TESTS, diagnose
-from plotlstm.synth.simulate import CLASSES, KINDS, simulate_plot
+from plotlstm.synth.simulate import (
+    CLASSES,
+    DEFAULT_SAMPLE_SIZE,
+    KINDS,
+    N_RANGE,
+    N_SCALES,
+    SampleSize,
+    check_sample_size,
+    simulate_plot,
+)
 
 HEADERS = ("JB", "BP", "BP fitted", "RESET", "Bonferroni")
 
 
-def _one(args: tuple[int, str, int, bool]) -> tuple[str | None, list[float]]:
-    seed, cls, index, with_interaction = args
-    sim, _ = simulate_plot(seed, cls, index)
+def _one(args: tuple[int, str, int, bool, SampleSize]) -> tuple[str | None, list[float]]:
+    seed, cls, index, with_interaction, sample = args
+    sim, _ = simulate_plot(seed, cls, index, None, sample)
     d = diagnose(sim, with_interaction=with_interaction)
     return sim.kind, [getattr(d, t) for t in TESTS]
 
 
 def rates(
-    seed: int, cls: str, n: int, workers: int, with_interaction: bool = False
+    seed: int,
+    cls: str,
+    n: int,
+    workers: int,
+    with_interaction: bool = False,
+    sample: SampleSize = DEFAULT_SAMPLE_SIZE,
 ) -> tuple[np.ndarray, list[str | None]]:
     """p-values (n x tests) and kinds of data sets 0 .. n-1 of class ``cls``."""
-    jobs = [(seed, cls, i, with_interaction) for i in range(n)]
+    jobs = [(seed, cls, i, with_interaction, sample) for i in range(n)]
     if workers <= 1:
         out = [_one(j) for j in jobs]
     else:
@@ -60,19 +76,28 @@ def main() -> None:
     ap.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
     ap.add_argument("--by-kind", action="store_true", help="also break the new classes down by kind")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--n-range", type=int, nargs=2, metavar=("LO", "HI"), default=list(N_RANGE))
+    ap.add_argument("--n-scale", default="uniform", choices=N_SCALES)
     args = ap.parse_args()
+    try:
+        sample = check_sample_size(args.n_range, args.n_scale)
+    except ValueError as err:
+        ap.error(f"--{err}".replace("_", "-", 1))
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     warnings.simplefilter("ignore", SingularMatrixWarning)  # B and X*B fitted: B can be collinear in small n
     start = time.perf_counter()
-    print(f"rejection rates (%) at {args.alpha:g}, seed {args.seed}, ids 0..{args.n_datasets - 1}")
+    print(
+        f"rejection rates (%) at {args.alpha:g}, seed {args.seed}, ids 0..{args.n_datasets - 1}, "
+        f"n {sample.scale} in {sample.low}..{sample.high}"
+    )
     print(f"| class | data sets | {' | '.join(HEADERS)} |")
     print("|---|---:|" + "---:|" * len(HEADERS))
     for cls in args.classes:
-        p, kinds = rates(args.seed, cls, args.n_datasets, args.workers)
+        p, kinds = rates(args.seed, cls, args.n_datasets, args.workers, sample=sample)
         print(_row(f"`{cls}`", p, args.alpha), flush=True)
         if cls == "none":  # where none's rejections come from: the left-out B and X*B terms
-            p, _ = rates(args.seed, cls, args.n_datasets, args.workers, with_interaction=True)
+            p, _ = rates(args.seed, cls, args.n_datasets, args.workers, with_interaction=True, sample=sample)
             print(_row("`none`, B and X*B fitted too", p, args.alpha), flush=True)
         if args.by_kind and cls in KINDS:
             for kind in KINDS[cls]:

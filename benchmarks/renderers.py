@@ -13,7 +13,9 @@ matplotlib/seaborn, never by the package's generator) answered ``unrecognized``,
 renderers' residual plots wrongly answered ``unrecognized``.
 
 Run: ``python benchmarks/renderers.py [--ckpt RUN_OR_FILE] --per-class 50 [--json out.json]``; without
-``--ckpt`` the bundled model (``PlotClassifier.pretrained()``) is read.
+``--ckpt`` the bundled model (``PlotClassifier.pretrained()``) is read. ``--n-range LO HI`` and ``--n-scale
+uniform|log`` set the data sets' sample size (default: the reference's, uniform in 100..10,000), so that small-n
+plots, as analysts often have, can be measured: ``--n-range 20 500 --n-scale log``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,17 @@ import real_renderers as rr  # noqa: E402
 
 from plotlstm.inference.classifier import PlotClassifier  # noqa: E402
 from plotlstm.inference.unrecognized import UNRECOGNIZED  # noqa: E402
-from plotlstm.synth.simulate import CLASSES, class_code, plot_rng, simulate  # noqa: E402
+from plotlstm.synth.simulate import (  # noqa: E402
+    CLASSES,
+    DEFAULT_SAMPLE_SIZE,
+    N_RANGE,
+    N_SCALES,
+    SampleSize,
+    check_sample_size,
+    class_code,
+    plot_rng,
+    simulate,
+)
 
 BENCH_SEED = 10_000
 """Seed of the simulated data; the training presets use seeds 0-99."""
@@ -47,6 +59,14 @@ NEGATIVE_CODE = 99
 def renderer_rng(renderer: str, cls: str, index: int, seed: int = BENCH_SEED) -> np.random.Generator:
     """The look of one plot: independent of the data's rng, the same for every run."""
     return np.random.default_rng([seed, 1 + RENDERER_CODE[renderer], class_code(cls), index])
+
+
+def cache_folder(cache: Path, seed: int, sample: SampleSize | None = None) -> Path:
+    """Where the plots of ``seed`` (and sample size ``sample``) are cached: ``seed<seed>`` for the reference's n
+    (the folder of earlier runs, still valid), ``seed<seed>-n<low>-<high>-<scale>`` for any other."""
+    if sample is None or sample == DEFAULT_SAMPLE_SIZE:
+        return cache / f"seed{seed}"
+    return cache / f"seed{seed}-n{sample.low}-{sample.high}-{sample.scale}"
 
 
 def available_renderers(wanted: Sequence[str]) -> list[str]:
@@ -68,13 +88,15 @@ def draw(
     per_class: int,
     seed: int = BENCH_SEED,
     cache: Path | None = None,
+    sample: SampleSize | None = None,
 ) -> list[tuple[str, Image.Image]]:
-    """(true class, image) for ``per_class`` plots of each class, drawn by ``renderer``.
+    """(true class, image) for ``per_class`` plots of each class, drawn by ``renderer``; ``sample``: how each data
+    set's n is drawn (default the reference's).
 
-    With ``cache``, images are kept as PNGs under ``cache/seed<seed>/<renderer>/<class>_<i>.png`` (lossless: the
-    same pixels) and only the missing ones are drawn.
+    With ``cache``, images are kept as PNGs under ``cache_folder(cache, seed, sample)/<renderer>/<class>_<i>.png``
+    (lossless: the same pixels) and only the missing ones are drawn.
     """
-    folder = cache / f"seed{seed}" / renderer if cache else None
+    folder = cache_folder(cache, seed, sample) / renderer if cache else None
     wanted = [(cls, i) for cls in classes for i in range(per_class)]
     have: dict[tuple[str, int], Image.Image] = {}
     if folder:
@@ -83,7 +105,11 @@ def draw(
             if path.exists():
                 with Image.open(path) as img:
                     have[(cls, i)] = img.convert("RGB")
-    todo = [(cls, i, simulate(cls, plot_rng(seed, cls, i))) for cls, i in wanted if (cls, i) not in have]
+    todo = [
+        (cls, i, simulate(cls, plot_rng(seed, cls, i), None, sample))
+        for cls, i in wanted
+        if (cls, i) not in have
+    ]
     drawn: dict[tuple[str, int], Image.Image] = {}
     if todo and renderer in ("r_base", "ggplot2"):
         items = [(s.y, s.fitted, renderer_rng(renderer, cls, i, seed)) for cls, i, s in todo]
@@ -142,16 +168,25 @@ def run(
     seed: int = BENCH_SEED,
     save: Path | None = None,
     cache: Path | None = None,
+    sample: SampleSize | None = None,
 ) -> dict[str, Any]:
-    """Draw, classify and score every renderer's plots and the negatives; the result as a dict."""
+    """Draw, classify and score every renderer's plots and the negatives; the result as a dict. ``sample``: the
+    data sets' sample size (default the reference's; negatives have none)."""
     classes = [c for c in classifier.classes if c in CLASSES]
-    result: dict[str, Any] = {"checkpoint": classifier.checkpoint, "seed": seed, "classes": classes}
+    sample = sample or DEFAULT_SAMPLE_SIZE
+    result: dict[str, Any] = {
+        "checkpoint": classifier.checkpoint,
+        "seed": seed,
+        "n_range": [sample.low, sample.high],
+        "n_scale": sample.scale,
+        "classes": classes,
+    }
     per_renderer: dict[str, Any] = {}
     all_truth: list[str] = []
     all_labels: list[str] = []
     for name in available_renderers(renderers):
         start = time.perf_counter()
-        drawn = draw(name, classes, per_class, seed, cache)
+        drawn = draw(name, classes, per_class, seed, cache, sample)
         drawn_s = time.perf_counter() - start
         preds = classifier.predict([img for _, img in drawn])
         labels = [p.label for p in preds]
@@ -217,6 +252,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--renderers", nargs="+", default=list(RENDERERS), choices=RENDERERS)
     parser.add_argument("--seed", type=int, default=BENCH_SEED)
+    parser.add_argument(
+        "--n-range",
+        type=int,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=list(N_RANGE),
+        help="each data set's sample size n is drawn from LO..HI (default: the reference's 100 10000)",
+    )
+    parser.add_argument(
+        "--n-scale", default="uniform", choices=N_SCALES, help="how n is drawn (default: uniform)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     parser.add_argument(
         "--save", type=Path, default=None, help="also save every image (named truth_i_as_label)"
@@ -229,20 +275,25 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.per_class < 1:
         parser.error("--per-class: must be at least 1")
+    try:
+        sample = check_sample_size(args.n_range, args.n_scale)
+    except ValueError as err:
+        parser.error(f"--{err}".replace("_", "-", 1))
     if args.draw_only:
         if not args.cache or not args.classes:
             parser.error("--draw-only: give --cache and --classes")
         for name in available_renderers(args.renderers):
-            draw(name, args.classes, args.per_class, args.seed, args.cache)
+            draw(name, args.classes, args.per_class, args.seed, args.cache, sample)
         draw_negatives(args.per_class if args.negatives is None else args.negatives, args.seed, args.cache)
         return {}
     clf = PlotClassifier.from_checkpoint(args.ckpt) if args.ckpt else PlotClassifier.pretrained()
     negatives = args.per_class if args.negatives is None else args.negatives
     start = time.perf_counter()
-    result = run(clf, args.renderers, args.per_class, negatives, args.seed, args.save, args.cache)
+    result = run(clf, args.renderers, args.per_class, negatives, args.seed, args.save, args.cache, sample)
     result["seconds"] = round(time.perf_counter() - start, 1)
     print(
-        f"checkpoint {result['checkpoint']}, seed {args.seed}, {args.per_class} plots per class and renderer"
+        f"checkpoint {result['checkpoint']}, seed {args.seed}, {args.per_class} plots per class and renderer, "
+        f"n {sample.scale} in {sample.low}..{sample.high}"
     )
     print_table(result)
     if args.json:

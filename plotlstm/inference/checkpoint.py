@@ -14,17 +14,17 @@ from plotlstm.models.networks import build_network, upgrade_checkpoint
 REQUIRED_HPARAMS = ("num_classes", "class_names", "image_size", "net")
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file, or a training run's folder (its best checkpoint, else its last)."""
+def resolve_checkpoint(path: str | Path, field: str = "ckpt_path") -> Path:
+    """A checkpoint file, or a training run's folder (its best checkpoint, else its last); errors name ``field``."""
     path = Path(path)
     if path.is_file():
         return path
     if not path.exists():
-        raise CheckpointError(f"ckpt_path: {path} does not exist")
+        raise CheckpointError(f"{field}: {path} does not exist")
     folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
     last = folder / "last.ckpt"
     if last.is_file():
-        for state in read_checkpoint(last, check=False).get("callbacks", {}).values():
+        for state in read_checkpoint(last, check=False, field=field).get("callbacks", {}).values():
             best = state.get("best_model_path") if isinstance(state, dict) else None
             if best and Path(best).is_file():
                 return Path(best)
@@ -32,22 +32,24 @@ def resolve_checkpoint(path: str | Path) -> Path:
         [last] if last.is_file() else []
     )
     if not candidates:
-        raise CheckpointError(f"ckpt_path: no checkpoint (*.ckpt) in {folder}")
+        raise CheckpointError(f"{field}: no checkpoint (*.ckpt) in {folder}")
     return candidates[-1]
 
 
-def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
-    """Load a Lightning checkpoint with ``weights_only=True``; with ``check``, insist that it is plotlstm's."""
+def read_checkpoint(path: str | Path, check: bool = True, field: str = "ckpt_path") -> dict[str, Any]:
+    """Load a Lightning checkpoint with ``weights_only=True``; with ``check``, insist that it is plotlstm's.
+
+    Errors name ``field``, the setting that gave ``path``."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"ckpt_path: {path} does not exist or is not a file")
+        raise CheckpointError(f"{field}: {path} does not exist or is not a file")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except (
         Exception
     ) as err:  # torch's weights-only unpickler raises many types for files that are not checkpoints
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(f"ckpt_path: {path} is not a readable checkpoint ({first})") from None
+        raise CheckpointError(f"{field}: {path} is not a readable checkpoint ({first})") from None
     if not check:
         return ckpt
     if isinstance(ckpt, dict):
@@ -58,9 +60,7 @@ def read_checkpoint(path: str | Path, check: bool = True) -> dict[str, Any]:
         or "state_dict" not in ckpt
         or any(k not in hparams for k in REQUIRED_HPARAMS)
     ):
-        raise CheckpointError(
-            f"ckpt_path: {path} is not a plotlstm checkpoint (no plotlstm hyper-parameters)"
-        )
+        raise CheckpointError(f"{field}: {path} is not a plotlstm checkpoint (no plotlstm hyper-parameters)")
     return ckpt
 
 
@@ -87,13 +87,13 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **extra: Any) -> P
     return path
 
 
-def load_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+def load_network(path: str | Path, field: str = "ckpt_path") -> tuple[torch.nn.Module, dict[str, Any]]:
     """The network of a checkpoint (file or training run folder), in eval mode, and its hyper-parameters.
 
-    Only torch is needed: no Lightning, no torchmetrics, no pickled code.
+    Only torch is needed: no Lightning, no torchmetrics, no pickled code. Errors name ``field``.
     """
-    path = resolve_checkpoint(path)
-    ckpt = read_checkpoint(path)
+    path = resolve_checkpoint(path, field)
+    ckpt = read_checkpoint(path, field=field)
     hparams = dict(ckpt["hyper_parameters"])
     net_options = (
         {**hparams["net"], "keras_init": False} if "keras_init" in hparams["net"] else hparams["net"]
@@ -107,6 +107,6 @@ def load_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
         net.load_state_dict(weights)
     except (TypeError, RuntimeError, ValueError) as err:
         raise CheckpointError(
-            f"ckpt_path: {path} does not fit its network ({str(err).splitlines()[0]})"
+            f"{field}: {path} does not fit its network ({str(err).splitlines()[0]})"
         ) from None
     return net.eval(), hparams

@@ -7,6 +7,9 @@ Layout written under ``root`` (torchvision ImageFolder)::
     root/manifest.csv                       class, split, id, n, predictors, controls, kind, strength, seed, file
     root/generator.json                     the settings; a rerun with other settings refuses
 
+Each plot's sample size ``n`` is drawn as the reference does (uniform in 100..10,000) unless ``n_range``/``n_scale``
+say otherwise (:class:`plotlstm.synth.simulate.SampleSize`).
+
 Plot ``id`` of class ``c`` depends only on ``(seed, c, id)``, so generation runs in parallel,
 in any order, and resumes: existing PNGs are kept, stale ``*.tmp`` files removed, and only the
 missing plots drawn. Every PNG is written to ``*.tmp`` in its folder first, then renamed.
@@ -42,11 +45,15 @@ from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.render import render, save_png, tune_process
 from plotlstm.synth.simulate import (
     CLASSES,
+    DEFAULT_SAMPLE_SIZE,
     KINDS,
+    N_RANGE,
     ORIGINAL_CLASSES,
     Header,
+    SampleSize,
     SpoilParams,
     check_params,
+    check_sample_size,
     draw_header,
     plot_rng,
     simulate,
@@ -62,6 +69,9 @@ MAX_PER_CLASS = 1_000_000
 """The most plots of one class in one split (a data set's plots are listed in memory by readers, and the
 manifest holds a row for each)."""
 LOCK_NAME = ".generate.lock"
+SETTING_DEFAULTS: dict[str, Any] = {"n_range": list(N_RANGE), "n_scale": DEFAULT_SAMPLE_SIZE.scale}
+"""Settings that ``generator.json`` records only when they are not these defaults (so files written before they
+existed stay valid): a file without one was made with its default."""
 
 
 @dataclass(frozen=True)
@@ -263,13 +273,26 @@ def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
         raise GeneratorError(str(err)) from None
 
 
-def plot_header(seed: int, cls: str, pid: int, params: Mapping[str, SpoilParams] | None = None) -> Header:
+def _check_sample_size(n_range: Any, n_scale: Any) -> SampleSize:
+    try:
+        return check_sample_size(_plain(n_range), n_scale)
+    except ValueError as err:
+        raise GeneratorError(str(err)) from None
+
+
+def plot_header(
+    seed: int,
+    cls: str,
+    pid: int,
+    params: Mapping[str, SpoilParams] | None = None,
+    sample: SampleSize | None = None,
+) -> Header:
     """n, predictors, controls (and kind, strength) of a plot without simulating it (its rng's first draws).
 
     A non-plot (class ``unrecognized``) has no data set: zeros."""
     if cls == NEGATIVE_CLASS:
         return Header(0, 0, 0)
-    return draw_header(cls, plot_rng(seed, cls, pid), params)
+    return draw_header(cls, plot_rng(seed, cls, pid), params, sample)
 
 
 def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
@@ -282,32 +305,44 @@ def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
 
 
 def make_plot(
-    seed: int, cls: str, pid: int, style: Any = "r", class_params: Mapping[str, Any] | None = None
+    seed: int,
+    cls: str,
+    pid: int,
+    style: Any = "r",
+    class_params: Mapping[str, Any] | None = None,
+    n_range: Sequence[int] = N_RANGE,
+    n_scale: str = "uniform",
 ) -> Any:
     """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
-    return _image(seed, cls, pid, style, check_params(class_params))
+    return _image(seed, cls, pid, style, check_params(class_params), check_sample_size(n_range, n_scale))
 
 
-def _image(seed: int, cls: str, pid: int, style: Any, params: Mapping[str, SpoilParams]) -> Any:
+def _image(
+    seed: int, cls: str, pid: int, style: Any, params: Mapping[str, SpoilParams], sample: SampleSize
+) -> Any:
     if cls == NEGATIVE_CLASS:
         return make_negative(seed, pid, style)
     rng = plot_rng(seed, cls, pid)
-    sim = simulate(cls, rng, params)
+    sim = simulate(cls, rng, params, sample)
     return render(sim.fitted, sim.residuals, resolve_style(style, rng))
 
 
-def _write_plot(seed: int, style: Any, params: Mapping[str, SpoilParams], task: _Task) -> None:
+def _write_plot(
+    seed: int, style: Any, params: Mapping[str, SpoilParams], sample: SampleSize, task: _Task
+) -> None:
     path = Path(task.path)
     if path.exists():
         return
-    image = _image(seed, task.cls, task.id, style, params)
+    image = _image(seed, task.cls, task.id, style, params, sample)
     with atomic_path(path) as tmp:
         save_png(image, tmp)
 
 
-def _run_chunk(seed: int, style: Any, params: Mapping[str, SpoilParams], tasks: Sequence[_Task]) -> int:
+def _run_chunk(
+    seed: int, style: Any, params: Mapping[str, SpoilParams], sample: SampleSize, tasks: Sequence[_Task]
+) -> int:
     for task in tasks:
-        _write_plot(seed, style, params, task)
+        _write_plot(seed, style, params, sample, task)
     return len(tasks)
 
 
@@ -337,6 +372,7 @@ def _settings(
     seed: int,
     style: Any,
     params: Mapping[str, SpoilParams],
+    sample: SampleSize,
 ) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "version": GENERATOR_VERSION,
@@ -353,6 +389,11 @@ def _settings(
     }
     if used:  # only data sets with a new class record them (older generator.json files stay valid)
         settings["class_params"] = used
+    if (
+        sample != DEFAULT_SAMPLE_SIZE
+    ):  # the reference's n is not recorded (older generator.json files stay valid)
+        settings["n_range"] = [sample.low, sample.high]
+        settings["n_scale"] = sample.scale
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
 
 
@@ -368,11 +409,13 @@ def _check_settings(root: Path, settings: dict[str, Any], overwrite: bool) -> No
         raise SettingsMismatchError(
             f"{path} is unreadable ({err}); pass overwrite=True", "generator.json"
         ) from None
-    for key, value in settings.items():
-        if old.get(key) != value and not overwrite:
+    if overwrite:
+        return
+    for key in [*settings, *(k for k in SETTING_DEFAULTS if k not in settings)]:
+        was, now = old.get(key, SETTING_DEFAULTS.get(key)), settings.get(key, SETTING_DEFAULTS.get(key))
+        if was != now:
             raise SettingsMismatchError(
-                f"{key}: {root} was generated with {key}={old.get(key)!r}, not {value!r}; "
-                "use another root or overwrite=True",
+                f"{key}: {root} was generated with {key}={was!r}, not {now!r}; use another root or overwrite=True",
                 key,
             )
 
@@ -386,13 +429,15 @@ def _clear(root: Path) -> None:
             (root / name).unlink()
 
 
-def _manifest(root: Path, tasks: Iterable[_Task], seed: int, params: Mapping[str, SpoilParams]) -> None:
+def _manifest(
+    root: Path, tasks: Iterable[_Task], seed: int, params: Mapping[str, SpoilParams], sample: SampleSize
+) -> None:
     """``manifest.csv``, written row by row to a temporary file, then renamed."""
     with atomic_path(root / "manifest.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(MANIFEST_COLUMNS)
         for t in tasks:
-            h = plot_header(seed, t.cls, t.id, params)
+            h = plot_header(seed, t.cls, t.id, params, sample)
             strength = "" if h.strength is None else f"{h.strength:.6g}"
             file = Path(t.path).relative_to(root).as_posix()
             writer.writerow(
@@ -414,6 +459,8 @@ def generate(
     overwrite: bool = False,
     progress: bool = True,
     class_params: Mapping[str, Any] | None = None,
+    n_range: Sequence[int] = N_RANGE,
+    n_scale: str = "uniform",
 ) -> Path:
     """Draw the data set into ``root`` (see the module docstring) and return ``root`` as a Path.
 
@@ -421,7 +468,8 @@ def generate(
     0 = all cores, 1 = in this process. ``style``: ``"r"``, ``"varied"``, a preset name
     (``matplotlib``, ``seaborn``, ``statsmodels``) or a dict of Style field overrides (optional
     ``base``). ``class_params``: ``{heteroskedastic|nonlinear: {kinds: [...], strength: [low, high]}}``
-    (defaults in :data:`plotlstm.synth.simulate.DEFAULT_PARAMS`). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
+    (defaults in :data:`plotlstm.synth.simulate.DEFAULT_PARAMS`). ``n_range``/``n_scale``: each plot's sample
+    size, ``[low, high]`` drawn ``uniform`` (the reference: 100..10,000) or ``log``. Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
     root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
     settings and ``overwrite`` is False.
     """
@@ -434,9 +482,10 @@ def generate(
         raise GeneratorError(f"workers: expected an integer >= 0 (0 = all cores), got {workers!r}")
     style = _plain(style)
     params = _check_class_params(class_params)
+    sample = _check_sample_size(n_range, n_scale)
     _check_style(style, int(seed), classes_t[0])
     root = Path(os.fspath(_plain(root))).expanduser()
-    settings = _settings(classes_t, train, test, int(seed), style, params)
+    settings = _settings(classes_t, train, test, int(seed), style, params, sample)
     _check_root(root)
     with _root_lock(root):
         _check_settings(root, settings, overwrite)
@@ -457,11 +506,12 @@ def generate(
                 int(seed),
                 style,
                 params,
+                sample,
                 int(workers) or (os.cpu_count() or 1),
                 progress,
                 root,
             )
-            _manifest(root, _plan(root, classes_t, train, test), int(seed), params)
+            _manifest(root, _plan(root, classes_t, train, test), int(seed), params, sample)
         except OSError as err:
             where = err.filename or root
             reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
@@ -485,6 +535,7 @@ def _draw(
     seed: int,
     style: Any,
     params: Mapping[str, SpoilParams],
+    sample: SampleSize,
     workers: int,
     progress: bool,
     root: Path,
@@ -506,7 +557,7 @@ def _draw(
         if workers <= 1 or len(first) < CHUNK:
             with threadpool_limits(1, user_api="blas"):  # the renderer's small products: faster on one thread
                 for task in itertools.chain(first, itertools.chain.from_iterable(chunks)):
-                    _write_plot(seed, style, params, task)
+                    _write_plot(seed, style, params, sample, task)
                     bar.update(1)
             return
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -523,7 +574,7 @@ def _draw(
                 source = itertools.chain([first], chunks)
                 while True:
                     for chunk in itertools.islice(source, max(0, 4 * workers - len(pending))):
-                        pending.add(pool.submit(_run_chunk, seed, style, params, chunk))
+                        pending.add(pool.submit(_run_chunk, seed, style, params, sample, chunk))
                     if not pending:
                         break
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)

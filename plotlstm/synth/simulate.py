@@ -7,11 +7,13 @@ class's position in :data:`CLASSES` (stable, independent of which classes a data
 
 The rng's first draws are the plot's header: ``n``, the number of predictors, the number of controls
 and, for ``heteroskedastic`` and ``nonlinear``, the kind (of fan or curve) and the strength
-(:func:`draw_header`), so the manifest reads them without simulating.
+(:func:`draw_header`), so the manifest reads them without simulating. ``n`` is drawn as the reference does
+(uniform in 100..10,000) unless a :class:`SampleSize` says otherwise.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,10 @@ ORIGINAL_CLASSES: tuple[str, ...] = CLASSES[:4]
 """The reference's four classes."""
 
 N_RANGE = (100, 10_000)
+"""The reference's sample size range (uniform): the default."""
+N_SCALES = ("uniform", "log")
+N_LIMITS = (10, 1_000_000)
+"""What ``n_range`` may ask for: low >= 10 (the design has up to 1 + 4 + 4 = 9 columns), high <= 1,000,000."""
 PREDICTOR_RANGE = (2, 4)
 CONTROL_RANGE = (2, 4)
 OUTLIER_COUNT = 3
@@ -55,6 +61,27 @@ class SpoilParams:
 
 
 DEFAULT_PARAMS: dict[str, SpoilParams] = {c: SpoilParams(KINDS[c], STRENGTH[c]) for c in KINDS}
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    """How a plot's sample size ``n`` is drawn: from ``low..high`` (inclusive), uniformly or log-uniformly."""
+
+    low: int = N_RANGE[0]
+    high: int = N_RANGE[1]
+    scale: str = "uniform"
+
+    def draw(self, rng: np.random.Generator) -> int:
+        """``uniform``: ``rng.integers(low, high + 1)``, the reference's draw; ``log``: ``exp`` of a uniform draw
+        between ``log low`` and ``log high``, rounded and clipped into the range (as many plots of 20 to 200 points
+        as of 1,000 to 10,000)."""
+        if self.scale == "uniform":
+            return int(rng.integers(self.low, self.high + 1))
+        n = round(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+        return min(max(n, self.low), self.high)
+
+
+DEFAULT_SAMPLE_SIZE = SampleSize()
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,33 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, SpoilParams]:
     return out
 
 
+def check_sample_size(n_range: Any = N_RANGE, n_scale: Any = "uniform") -> SampleSize:
+    """Validate ``n_range`` (``[low, high]``, whole numbers) and ``n_scale`` (``uniform`` or ``log``).
+
+    Returns the :class:`SampleSize`; raises ValueError naming the field.
+    """
+    ok = (
+        isinstance(n_range, list | tuple)
+        and len(n_range) == 2
+        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in n_range)
+    )
+    if not ok:
+        raise ValueError(f"n_range: expected [low, high] (whole numbers), got {n_range!r}")
+    lo, hi = int(n_range[0]), int(n_range[1])
+    if lo < N_LIMITS[0]:
+        raise ValueError(
+            f"n_range: low {lo} is below {N_LIMITS[0]} (the design has up to 9 columns: intercept, "
+            "4 predictors, 4 controls)"
+        )
+    if lo > hi:
+        raise ValueError(f"n_range: [{lo}, {hi}] has low > high")
+    if hi > N_LIMITS[1]:
+        raise ValueError(f"n_range: high {hi:,} is above {N_LIMITS[1]:,}")
+    if not isinstance(n_scale, str) or n_scale not in N_SCALES:
+        raise ValueError(f"n_scale: unknown scale {n_scale!r}; use one of {', '.join(N_SCALES)}")
+    return SampleSize(lo, hi, n_scale)
+
+
 def _check_kinds(field: str, kinds: Any, valid: tuple[str, ...]) -> tuple[str, ...]:
     if isinstance(kinds, str) or not isinstance(kinds, list | tuple) or not kinds:
         raise ValueError(f"{field}: expected a non-empty list of some of {', '.join(valid)}, got {kinds!r}")
@@ -165,10 +219,15 @@ def plot_rng(seed: int, cls: str, index: int) -> np.random.Generator:
 
 
 def draw_header(
-    cls: str, rng: np.random.Generator, params: Mapping[str, SpoilParams] | None = None
+    cls: str,
+    rng: np.random.Generator,
+    params: Mapping[str, SpoilParams] | None = None,
+    sample: SampleSize | None = None,
 ) -> Header:
-    """The rng's first draws: n, predictors, controls, then (new classes only) kind and strength."""
-    n = int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
+    """The rng's first draws: n, predictors, controls, then (new classes only) kind and strength.
+
+    ``sample``: how n is drawn (default: uniform in :data:`N_RANGE`, the reference's draw)."""
+    n = sample.draw(rng) if sample is not None else int(rng.integers(N_RANGE[0], N_RANGE[1] + 1))
     k = int(rng.integers(PREDICTOR_RANGE[0], PREDICTOR_RANGE[1] + 1))
     m = int(rng.integers(CONTROL_RANGE[0], CONTROL_RANGE[1] + 1))
     if cls not in KINDS:
@@ -212,15 +271,18 @@ def curve(kind: str, t: np.ndarray) -> np.ndarray:
 
 
 def simulate(
-    cls: str, rng: np.random.Generator, params: Mapping[str, SpoilParams] | None = None
+    cls: str,
+    rng: np.random.Generator,
+    params: Mapping[str, SpoilParams] | None = None,
+    sample: SampleSize | None = None,
 ) -> Simulation:
     """Simulate one data set of class ``cls`` with ``rng`` and fit ``y ~ predictors + controls``.
 
     ``params``: the new classes' kinds and strength ranges (:func:`check_params`; default
-    :data:`DEFAULT_PARAMS`).
+    :data:`DEFAULT_PARAMS`). ``sample``: how n is drawn (:func:`check_sample_size`; default the reference's).
     """
     code = class_code(cls)
-    header = draw_header(cls, rng, params)
+    header = draw_header(cls, rng, params, sample)
     n, k, m = header.n, header.predictors, header.controls
 
     p = rng.uniform(0.2, 0.8, size=m)
@@ -295,8 +357,12 @@ def simulate(
 
 
 def simulate_plot(
-    seed: int, cls: str, index: int, params: Mapping[str, SpoilParams] | None = None
+    seed: int,
+    cls: str,
+    index: int,
+    params: Mapping[str, SpoilParams] | None = None,
+    sample: SampleSize | None = None,
 ) -> tuple[Simulation, np.random.Generator]:
     """Simulate plot ``index`` of class ``cls``; also return its rng (for style sampling)."""
     rng = plot_rng(seed, cls, index)
-    return simulate(cls, rng, params), rng
+    return simulate(cls, rng, params, sample), rng

@@ -19,7 +19,14 @@ import plotlstm.generate as generate_command
 import plotlstm.synth.generator as gen
 from plotlstm.errors import GeneratorError, SettingsMismatchError
 from plotlstm.synth.generator import generate
-from plotlstm.synth.simulate import CLASSES, STRENGTH, check_params, simulate_plot
+from plotlstm.synth.simulate import (
+    CLASSES,
+    STRENGTH,
+    SampleSize,
+    check_params,
+    check_sample_size,
+    simulate_plot,
+)
 
 CONF = Path(__file__).resolve().parents[2] / "plotlstm" / "conf"
 REPO = CONF.parents[1]
@@ -135,6 +142,11 @@ def test_resume_makes_only_missing_files(tmp_path: Path, monkeypatch: pytest.Mon
             r"class_params\.nonlinear: unknown key\(s\) height",
         ),
         (dict(class_params={"outlier": {"strength": [1, 2]}}), "class_params: 'outlier' has no parameters"),
+        (dict(n_range=[5, 100]), r"n_range: low 5 is below 10 \(the design has up to 9 columns"),
+        (dict(n_range=[300, 200]), r"n_range: \[300, 200\] has low > high"),
+        (dict(n_range=[20, 5_000_000]), r"n_range: high 5,000,000 is above 1,000,000"),
+        (dict(n_range=[20]), r"n_range: expected \[low, high\] \(whole numbers\)"),
+        (dict(n_scale="linear"), r"n_scale: unknown scale 'linear'; use one of uniform, log"),
         (dict(classes=()), "classes: empty"),
         (dict(classes=("none", "none")), "names a class twice"),
         (dict(seed=-1), "seed:"),
@@ -329,6 +341,52 @@ def test_six_classes_manifest_records_kind_and_strength(tmp_path: Path) -> None:
 def test_original_classes_record_no_class_params(tmp_path: Path) -> None:
     root = generate(tmp_path / "o", workers=1, **dict(SMALL, train_per_class=1, test_per_class=1))
     assert "class_params" not in json.loads((root / "generator.json").read_text())
+
+
+def test_default_n_is_the_reference_draw_and_not_recorded(tmp_path: Path) -> None:
+    """The default n (uniform 100..10,000) is drawn exactly as before the option: the manifest's n is the rng's
+    first draw, ``integers(100, 10_001)``, and generator.json is the same as before (no n_range, n_scale)."""
+    root = generate(tmp_path / "d", workers=1, **SMALL)
+    for r in _manifest(root):
+        rng = np.random.default_rng(np.random.SeedSequence([5, CLASSES.index(r["class"]), int(r["id"])]))
+        assert int(r["n"]) == int(rng.integers(100, 10_001))
+    settings = json.loads((root / "generator.json").read_text())
+    assert not {"n_range", "n_scale"} & set(settings)
+    generate(
+        root, workers=1, n_range=(100, 10_000), n_scale="uniform", **SMALL
+    )  # the same settings, spelt out
+
+
+def test_n_range_and_scale_draw_small_plots_and_are_part_of_the_settings(tmp_path: Path) -> None:
+    kw = dict(SMALL, n_range=[20, 60], n_scale="log")
+    root = generate(tmp_path / "small", workers=1, **kw)
+    rows = _manifest(root)
+    sample = check_sample_size([20, 60], "log")
+    for r in rows:
+        sim, _ = simulate_plot(5, r["class"], int(r["id"]), None, sample)
+        assert 20 <= int(r["n"]) <= 60 and int(r["n"]) == sim.n
+    written = np.asarray(Image.open(root / "train/ceiling/ceiling_000001.png"))
+    assert np.array_equal(written, np.asarray(gen.make_plot(5, "ceiling", 1, "r", None, [20, 60], "log")))
+    assert not np.array_equal(written, np.asarray(gen.make_plot(5, "ceiling", 1, "r")))
+    settings = json.loads((root / "generator.json").read_text())
+    assert settings["n_range"] == [20, 60] and settings["n_scale"] == "log"
+    generate(root, workers=1, **kw)  # the same settings resume
+    with pytest.raises(SettingsMismatchError, match=r"^n_range: .*n_range=\[20, 60\], not \[100, 10000\]"):
+        generate(root, workers=1, **SMALL)
+    with pytest.raises(SettingsMismatchError, match=r"^n_scale: .*n_scale='log', not 'uniform'") as info:
+        generate(root, workers=1, **dict(kw, n_scale="uniform"))
+    assert info.value.field == "n_scale"
+    default = generate(tmp_path / "default", workers=1, **SMALL)
+    with pytest.raises(SettingsMismatchError, match=r"^n_range: .*n_range=\[100, 10000\], not \[20, 60\]"):
+        generate(default, workers=1, **kw)
+
+
+def test_general_preset_draws_n_log_uniform_from_20() -> None:
+    cfg = _compose("synth=general")
+    assert list(cfg.synth.n_range) == [20, 10_000] and cfg.synth.n_scale == "log"
+    assert check_sample_size(list(cfg.synth.n_range), cfg.synth.n_scale) == SampleSize(20, 10_000, "log")
+    other = _compose("synth=quickstart", "+synth.n_range=[20,500]", "+synth.n_scale=log")
+    assert list(other.synth.n_range) == [20, 500] and other.synth.n_scale == "log"
 
 
 def test_make_plot_matches_written_file(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import DictConfig
 
 from plotlstm.errors import CheckpointError, GeneratorError, TrainingError
@@ -181,6 +182,7 @@ def test_missing_data_is_one_line_naming_the_command(tmp_path: Path) -> None:
             "synth.class_params={nonlinear: {strength: [2, 500]}}",
             r"class_params\.nonlinear\.strength: \[2, 500\] is out of range",
         ),
+        ("+synth.n_range=[5,100]", r"n_range: low 5 is below 10"),
     ],
 )
 def test_bad_synth_settings_fail_before_any_work(
@@ -216,3 +218,93 @@ def test_fast_experiment_on_the_gpu(tiny_root: Path, train_cfg: Callable[..., Di
     result = train(cfg)
     assert cfg.trainer.accelerator in ("gpu", "cuda", "auto") and cfg.data.cache in ("device", "auto")
     assert 0.0 <= result["metrics"]["test/acc"] <= 1.0
+
+
+# --- init_weights: fine-tuning from given weights ------------------------------------------------------------------
+
+TINY_NET = ("data.image_size=32", "model.net.lstm_size=8", "model.net.hidden_size=4")
+
+
+def _net_weights(path: Path) -> dict[str, torch.Tensor]:
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    return {k: v for k, v in state.items() if k.startswith("net.")}
+
+
+@pytest.mark.parametrize("with_init", [True, False])
+def test_init_weights_starts_training_from_the_given_network(
+    with_init: bool, four_class_ckpt: Path, tiny_root: Path, tmp_path: Path, train_cfg
+) -> None:
+    """With lr 0 the optimiser changes nothing, so the run's checkpoint holds the network it started from: the
+    given one with init_weights (and the epochs count from 0, a fresh fit), a newly initialised one without."""
+    cfg = train_cfg(
+        tiny_root,
+        *TINY_NET,
+        *([f"init_weights={four_class_ckpt}"] if with_init else []),
+        "model.lr=0",
+        "trainer.max_epochs=1",
+        "+trainer.limit_train_batches=2",
+        "+trainer.limit_val_batches=1",
+        "test=false",
+        f"paths.output_dir={tmp_path / 'run'}",
+    )
+    result = train(cfg)
+    assert result["epochs"] == 1 and result["init_weights"] == (str(four_class_ckpt) if with_init else None)
+    given = _net_weights(four_class_ckpt)
+    for saved in (Path(result["best_checkpoint"]), tmp_path / "run" / "checkpoints" / "last.ckpt"):
+        trained = _net_weights(saved)
+        assert trained.keys() == given.keys()
+        same = all(torch.equal(trained[k], given[k]) for k in given)
+        assert same == with_init, saved
+
+
+def test_init_weights_from_a_run_folder(
+    four_class_ckpt: Path, tiny_root: Path, tmp_path: Path, train_cfg
+) -> None:
+    run = tmp_path / "earlier"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "epoch00.ckpt").write_bytes(four_class_ckpt.read_bytes())
+    cfg = train_cfg(tiny_root, *TINY_NET, f"init_weights={run}", "+trainer.fast_dev_run=true", "test=false")
+    assert train(cfg)["init_weights"] == str(run / "checkpoints" / "epoch00.ckpt")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ((), r"init_weights: .*model\.ckpt does not fit the model to train: net\.hidden_size=4 there, 100 here; "
+         r"net\.lstm_size=8 there, 150 here; image_size=32 there, 256 here"),
+        (("data.image_size=32", "model.net.hidden_size=4"), r"net\.lstm_size=8 there, 150 here \(set model\.net"),
+        (("data.image_size=32", "model=bigru"), r"net\.arch='seed_lstm' there, 'bigru' here"),
+    ],
+)  # fmt: skip
+def test_init_weights_with_another_network_is_refused(
+    overrides: tuple[str, ...], match: str, four_class_ckpt: Path, tiny_root: Path, train_cfg
+) -> None:
+    cfg = train_cfg(tiny_root, *overrides, f"init_weights={four_class_ckpt}", "+trainer.fast_dev_run=true")
+    with pytest.raises(CheckpointError, match=match) as info:
+        train(cfg)
+    assert "\n" not in str(info.value)
+
+
+def test_init_weights_with_other_classes_is_refused(tiny_root: Path, tmp_path: Path, train_cfg) -> None:
+    binary = save_checkpoint(
+        PlotLSTM(2, ["ceiling", "none"], image_size=32, net=dict(lstm_size=8, hidden_size=4)),
+        tmp_path / "b.pt",
+    )
+    cfg = train_cfg(tiny_root, *TINY_NET, f"init_weights={binary}", "+trainer.fast_dev_run=true")
+    with pytest.raises(
+        CheckpointError,
+        match=r"^init_weights: .*b\.pt was trained on classes \['ceiling', 'none'\], but .* has \['biased', ",
+    ):
+        train(cfg)
+
+
+@pytest.mark.parametrize("kind", ["missing", "not a checkpoint"])
+def test_bad_init_weights_file_fails_before_any_work(kind: str, tmp_path: Path, train_cfg) -> None:
+    path = tmp_path / "weights.pt"
+    if kind == "not a checkpoint":
+        path.write_bytes(b"not a checkpoint")
+    root = tmp_path / "fresh"  # would be generated first, were the file not checked before
+    match = "does not exist" if kind == "missing" else "is not a readable checkpoint"
+    with pytest.raises(CheckpointError, match=rf"^init_weights: .*weights\.pt {match}") as info:
+        train(train_cfg(root, f"init_weights={path}"))
+    assert "\n" not in str(info.value) and not root.exists()

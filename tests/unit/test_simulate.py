@@ -9,10 +9,14 @@ from scipy.stats import skew
 from plotlstm.synth.simulate import (
     CLASSES,
     DEFAULT_PARAMS,
+    DEFAULT_SAMPLE_SIZE,
     KINDS,
+    N_RANGE,
     STRENGTH,
+    SampleSize,
     SpoilParams,
     check_params,
+    check_sample_size,
     class_code,
     curve,
     draw_header,
@@ -201,3 +205,82 @@ def test_default_params_and_partial_override() -> None:
     got = check_params({"nonlinear": {"strength": [1, 2]}})
     assert got["nonlinear"] == SpoilParams(KINDS["nonlinear"], (1.0, 2.0))
     assert got["heteroskedastic"] == DEFAULT_PARAMS["heteroskedastic"]
+
+
+# --- the sample size option ---------------------------------------------------------------------------------------
+
+MAIN_N = {
+    "none": [8522, 8909, 2295, 7278],
+    "biased": [5269, 6775, 5596, 1313],
+    "outlier": [9797, 9680, 1712, 2486],
+    "ceiling": [5088, 9197, 5397, 7130],
+    "heteroskedastic": [4561, 6654, 2127, 7942],
+    "nonlinear": [6995, 5629, 3242, 145],
+}
+"""n of plots 0..3 of each class, seed 0, computed with the generator before n could be set."""
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_default_n_is_the_reference_draw(cls: str) -> None:
+    """The default draws n exactly as before the option (the rng's first draw, integers(100, 10_001)), so every
+    existing data set and seed experiment reproduces bit for bit."""
+    assert DEFAULT_SAMPLE_SIZE == check_sample_size() == SampleSize(100, 10_000, "uniform")
+    assert N_RANGE == (100, 10_000)
+    for i in range(4):
+        explicit = int(plot_rng(0, cls, i).integers(100, 10_001))
+        assert draw_header(cls, plot_rng(0, cls, i)).n == explicit == MAIN_N[cls][i]
+        assert draw_header(cls, plot_rng(0, cls, i), None, DEFAULT_SAMPLE_SIZE).n == explicit
+    a, _ = simulate_plot(0, cls, 1)
+    b, _ = simulate_plot(0, cls, 1, None, DEFAULT_SAMPLE_SIZE)
+    assert a.n == b.n == MAIN_N[cls][1]
+    assert np.array_equal(a.residuals, b.residuals) and np.array_equal(a.fitted, b.fitted)
+
+
+def test_log_scale_draws_within_the_range_and_favours_small_n() -> None:
+    sample = check_sample_size([20, 10_000], "log")
+    ns = np.array([draw_header("none", plot_rng(0, "none", i), None, sample).n for i in range(400)])
+    assert ns.min() >= 20 and ns.max() <= 10_000
+    # log-uniform: about a third of the draws below 200 (log 10 / log 500 = 0.37); uniform would give 1 %
+    assert 0.25 < np.mean(ns < 200) < 0.5
+    assert np.mean(ns > 1_000) > 0.25
+    assert len(set(ns)) > 200  # not stuck on a few values
+    uniform = check_sample_size([20, 10_000], "uniform")
+    nu = np.array([draw_header("none", plot_rng(0, "none", i), None, uniform).n for i in range(400)])
+    assert np.mean(nu < 200) < 0.05
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_small_n_simulates_every_class(cls: str) -> None:
+    sample = check_sample_size((10, 10), "log")
+    for i in range(5):
+        s, _ = simulate_plot(0, cls, i, None, sample)
+        assert s.n == 10 == len(s.residuals) == len(s.fitted) and s.design.shape[0] == 10
+        assert np.all(np.isfinite(s.residuals)) and np.all(np.isfinite(s.fitted))
+        if cls == "outlier":
+            assert len(s.outliers) == 3
+
+
+def test_one_value_range_gives_that_n() -> None:
+    for scale in ("uniform", "log"):
+        sample = check_sample_size([250, 250], scale)
+        assert {draw_header("biased", plot_rng(1, "biased", i), None, sample).n for i in range(5)} == {250}
+
+
+@pytest.mark.parametrize(
+    ("n_range", "n_scale", "match"),
+    [
+        ([9, 100], "log", r"n_range: low 9 is below 10 \(the design has up to 9 columns"),
+        ([500, 100], "uniform", r"n_range: \[500, 100\] has low > high"),
+        ([100, 2_000_000], "uniform", r"n_range: high 2,000,000 is above 1,000,000"),
+        ([100], "uniform", r"n_range: expected \[low, high\] \(whole numbers\), got \[100\]"),
+        ([20.5, 100], "uniform", r"n_range: expected \[low, high\]"),
+        ([True, 100], "uniform", r"n_range: expected \[low, high\]"),
+        ("20..100", "uniform", r"n_range: expected \[low, high\]"),
+        ([20, 100], "exp", r"n_scale: unknown scale 'exp'; use one of uniform, log"),
+        ([20, 100], None, r"n_scale: unknown scale None"),
+    ],
+)
+def test_bad_sample_size(n_range: object, n_scale: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        check_sample_size(n_range, n_scale)
+    assert "\n" not in str(info.value)

@@ -1,0 +1,51 @@
+"""benchmarks/renderers.py's sample size options: small-n plots in their own cache folder, the default's unchanged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from plotlstm.synth.simulate import DEFAULT_SAMPLE_SIZE, SampleSize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import renderers  # noqa: E402
+
+
+def test_cache_folder_keeps_the_default_and_names_other_sample_sizes(tmp_path: Path) -> None:
+    assert renderers.cache_folder(tmp_path, 10_000) == tmp_path / "seed10000"
+    assert renderers.cache_folder(tmp_path, 10_000, DEFAULT_SAMPLE_SIZE) == tmp_path / "seed10000"
+    small = SampleSize(20, 500, "log")
+    assert renderers.cache_folder(tmp_path, 10_000, small) == tmp_path / "seed10000-n20-500-log"
+    assert renderers.cache_folder(tmp_path, 3, SampleSize(20, 500)) == tmp_path / "seed3-n20-500-uniform"
+
+
+def test_draw_with_a_sample_size_draws_other_plots_into_their_own_folder(tmp_path: Path) -> None:
+    small = SampleSize(20, 30, "log")
+    default = renderers.draw("matplotlib", ["none"], 1, cache=tmp_path)
+    few = renderers.draw("matplotlib", ["none"], 1, cache=tmp_path, sample=small)
+    assert (tmp_path / "seed10000" / "matplotlib" / "none_00000.png").is_file()
+    assert (tmp_path / "seed10000-n20-30-log" / "matplotlib" / "none_00000.png").is_file()
+    a, b = np.asarray(default[0][1]), np.asarray(few[0][1])
+    assert a.shape != b.shape or not np.array_equal(a, b)
+    again = renderers.draw(
+        "matplotlib", ["none"], 1, cache=tmp_path, sample=small
+    )  # read back from the cache
+    assert np.array_equal(np.asarray(again[0][1]), b)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--n-range", "5", "100"], "--n-range: low 5 is below 10"),
+        (["--n-range", "300", "200"], "--n-range: [300, 200] has low > high"),
+        (["--n-scale", "exp"], "--n-scale: invalid choice: 'exp'"),
+    ],
+)
+def test_bad_sample_size_is_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        renderers.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err

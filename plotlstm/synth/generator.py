@@ -324,7 +324,7 @@ def _image(
         return make_negative(seed, pid, style)
     rng = plot_rng(seed, cls, pid)
     sim = simulate(cls, rng, params, sample)
-    return render(sim.fitted, sim.residuals, resolve_style(style, rng))
+    return render(sim.fitted, sim.residuals, resolve_style(style, rng, sim.n))
 
 
 def _write_plot(

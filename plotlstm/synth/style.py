@@ -207,7 +207,7 @@ def _color(rng: np.random.Generator, dark: bool) -> RGB:
     return tuple(int(v) for v in rng.integers(lo, hi + 1, size=3))  # type: ignore[return-value]
 
 
-def sample_style(rng: np.random.Generator) -> Style:
+def sample_style(rng: np.random.Generator, n: int | None = None) -> Style:
     """A random style: a random library preset, then random sizes, colours and toggles."""
     name = VARIED_BASES[int(rng.integers(len(VARIED_BASES)))]
     base = R_STYLE.replace(**PRESETS[name])
@@ -256,14 +256,19 @@ def _palette_or_random(rng: np.random.Generator) -> RGB:
     return _choice(rng, PALETTE) if rng.random() < 0.75 else _color(rng, dark=True)
 
 
-def sample_general_style(rng: np.random.Generator) -> Style:
+FADE_POINTS = 8.0
+"""``general``: a plot of ``n`` points is never drawn with a point alpha below ``FADE_POINTS / sqrt(n)``
+(n = 100: 0.8, 400: 0.4, 2,500: 0.16): analysts fade points when there are many, not when there are twenty."""
+
+
+def sample_general_style(rng: np.random.Generator, n: int | None = None) -> Style:
     """The ``general`` style: what the common renderers draw, at the sizes and with the flaws of real uploads.
 
     Starts from one of :data:`GENERAL_BASES`, then draws a dpi-like scale (line widths, markers and text grow
     with it), an image size and aspect ratio (square, 4:3, 3:2, wide), filled or open markers with alpha,
     panel and grid (white, grey with a white grid, or white with a light grid), the smoother (none, a line,
     a line with a confidence band), zero line, ticks, titles, and the degradations of uploads: JPEG
-    re-encoding, shrinking, a screenshot border.
+    re-encoding, shrinking, a screenshot border. ``n``: the plot's number of points (:data:`FADE_POINTS`).
     """
     name = _choice(rng, GENERAL_BASES)
     base = R_STYLE.replace(**PRESETS[name])
@@ -286,7 +291,10 @@ def sample_general_style(rng: np.random.Generator) -> Style:
         marker=marker,
         marker_radius=float(rng.uniform(0.8, 3.8)) * scale,
         marker_linewidth=float(rng.uniform(0.5, 1.3)) * scale,
-        point_alpha=1.0 if rng.random() < 0.5 else float(rng.uniform(0.15, 0.9)),
+        point_alpha=max(
+            1.0 if rng.random() < 0.5 else float(rng.uniform(0.15, 0.9)),
+            min(1.0, FADE_POINTS / np.sqrt(n)) if n else 0.0,
+        ),
         axis_linewidth=float(rng.uniform(0.6, 1.3)) * scale,
         zero_linewidth=float(rng.uniform(0.6, 1.5)) * scale,
         smoother_linewidth=float(rng.uniform(0.75, 2.5)) * scale,
@@ -378,21 +386,22 @@ RANDOM_STYLES = {"varied": sample_style, "general": sample_general_style}
 """Styles drawn per plot from the plot's own rng."""
 
 
-def resolve_style(option: Any, rng: np.random.Generator | None = None) -> Style:
-    """The Style for one plot. ``rng`` (the plot's own generator) is needed for ``varied``."""
+def resolve_style(option: Any, rng: np.random.Generator | None = None, n: int | None = None) -> Style:
+    """The Style for one plot. ``rng`` (the plot's own generator) is needed for ``varied`` and ``general``;
+    ``n``, the plot's number of points, keeps ``general``'s points visible on small plots."""
     if isinstance(option, Style):
         return option
     if isinstance(option, str):
         if option in RANDOM_STYLES:
             if rng is None:
                 raise ValueError(f"style: {option!r} needs the plot's rng")
-            return RANDOM_STYLES[option](rng)
+            return RANDOM_STYLES[option](rng, n)
         if option not in PRESETS:
             raise ValueError(f"style: unknown style {option!r}")
         return R_STYLE.replace(**PRESETS[option])
     if isinstance(option, dict):
         overrides = dict(option)
-        base = resolve_style(overrides.pop("base", "r"), rng)
+        base = resolve_style(overrides.pop("base", "r"), rng, n)
         return base.replace(**overrides)
     raise ValueError(f"style: expected a name or a dict, got {type(option).__name__}")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from plotlstm.synth.generator import make_plot
 from plotlstm.synth.render import render, render_array
 from plotlstm.synth.simulate import simulate_plot
-from plotlstm.synth.style import R_STYLE, resolve_style
+from plotlstm.synth.style import FADE_POINTS, R_STYLE, resolve_style
 
 
 def test_general_is_deterministic_and_covers_the_looks() -> None:
@@ -25,6 +27,19 @@ def test_general_is_deterministic_and_covers_the_looks() -> None:
     )
     a = np.asarray(make_plot(0, "ceiling", 3, "general"))
     assert np.array_equal(a, np.asarray(make_plot(0, "ceiling", 3, "general")))
+
+
+def test_general_keeps_the_points_of_small_plots_visible() -> None:
+    """Only the alpha depends on n: never below FADE_POINTS / sqrt(n), the rest of the style as without n."""
+    rngs = [simulate_plot(0, "none", i)[1] for i in range(80)]
+    plain = [resolve_style("general", copy.deepcopy(r)) for r in rngs]
+    for n in (20, 100, 400, 10_000):
+        sized = [resolve_style("general", copy.deepcopy(r), n) for r in rngs]
+        floor = min(1.0, FADE_POINTS / np.sqrt(n))
+        assert all(s.point_alpha >= floor - 1e-12 for s in sized)
+        assert all(s.replace(point_alpha=p.point_alpha) == p for s, p in zip(sized, plain, strict=True))
+        raised = sum(s.point_alpha > p.point_alpha for s, p in zip(sized, plain, strict=True))
+        assert raised > 0 if n <= 400 else raised == 0
 
 
 def test_band_is_drawn_around_the_smoother() -> None:

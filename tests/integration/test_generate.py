@@ -219,7 +219,7 @@ def _compose(*overrides: str):
         ("seed_binary", ["none", "ceiling"], 8000, 2000),
         ("seed_four_class", ["none", "biased", "outlier", "ceiling"], 10000, 2500),
         ("six_class", list(CLASSES), 10000, 2500),
-        ("quickstart_six", list(CLASSES), 300, 100),
+        ("quickstart_six", list(CLASSES), 600, 100),
     ],
 )
 def test_presets(preset: str, classes: list[str], train: int, test: int) -> None:

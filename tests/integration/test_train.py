@@ -44,7 +44,7 @@ SIX = ["biased", "ceiling", "heteroskedastic", "none", "nonlinear", "outlier"]
         ("seed_four_class", FOUR, 1e-4),
         ("seed_four_class_fast", FOUR, 1e-3),
         ("six_class", SIX, 1e-3),
-        ("quickstart_six", SIX, 1.5e-3),
+        ("quickstart_six", SIX, 3e-3),
     ],
 )
 def test_every_experiment_fast_dev_run(

@@ -69,7 +69,14 @@ MAX_PER_CLASS = 1_000_000
 """The most plots of one class in one split (a data set's plots are listed in memory by readers, and the
 manifest holds a row for each)."""
 LOCK_NAME = ".generate.lock"
-SETTING_DEFAULTS: dict[str, Any] = {"n_range": list(N_RANGE), "n_scale": DEFAULT_SAMPLE_SIZE.scale}
+GENERAL_STYLE_REVISION = 2
+"""Bumped when the ``general`` style draws differently (2: the alpha floor for small plots, ``FADE_POINTS``);
+recorded only for data sets drawn with it, so the other styles' data sets stay valid."""
+SETTING_DEFAULTS: dict[str, Any] = {
+    "n_range": list(N_RANGE),
+    "n_scale": DEFAULT_SAMPLE_SIZE.scale,
+    "general_style": 1,
+}
 """Settings that ``generator.json`` records only when they are not these defaults (so files written before they
 existed stay valid): a file without one was made with its default."""
 
@@ -394,6 +401,8 @@ def _settings(
     ):  # the reference's n is not recorded (older generator.json files stay valid)
         settings["n_range"] = [sample.low, sample.high]
         settings["n_scale"] = sample.scale
+    if style == "general" or (isinstance(style, Mapping) and style.get("base") == "general"):
+        settings["general_style"] = GENERAL_STYLE_REVISION
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
 
 

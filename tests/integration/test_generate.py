@@ -381,6 +381,23 @@ def test_n_range_and_scale_draw_small_plots_and_are_part_of_the_settings(tmp_pat
         generate(default, workers=1, **kw)
 
 
+def test_general_style_revision_is_part_of_its_settings_only(tmp_path: Path) -> None:
+    """A data set drawn with the `general` style before its alpha floor (no `general_style` key) is not resumed
+    with today's drawing; data sets of other styles record nothing and stay valid."""
+    kw = dict(SMALL, style="general")
+    root = generate(tmp_path / "g", workers=1, **kw)
+    path = root / "generator.json"
+    settings = json.loads(path.read_text())
+    assert settings["general_style"] == gen.GENERAL_STYLE_REVISION >= 2
+    generate(root, workers=1, **kw)  # the same settings resume
+    del settings["general_style"]  # as an older generator wrote it
+    path.write_text(json.dumps(settings))
+    with pytest.raises(SettingsMismatchError, match=r"^general_style: .*general_style=1, not 2"):
+        generate(root, workers=1, **kw)
+    r_root = generate(tmp_path / "r", workers=1, **SMALL)
+    assert "general_style" not in json.loads((r_root / "generator.json").read_text())
+
+
 def test_general_preset_draws_n_log_uniform_from_20() -> None:
     cfg = _compose("synth=general")
     assert list(cfg.synth.n_range) == [20, 10_000] and cfg.synth.n_scale == "log"

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 
 from plotlstm.atomic import write_json
 from plotlstm.cli import command
-from plotlstm.errors import CheckpointError
+from plotlstm.errors import CheckpointError, SettingsMismatchError
 from plotlstm.inference.checkpoint import (
     checkpoint_classes,
     load_network,
@@ -30,17 +30,29 @@ differ between ``init_weights`` and the model being trained."""
 
 
 def ensure_data(cfg: DictConfig) -> None:
-    """Generate the synth preset's data when training reads from its root and it is not complete."""
+    """Generate the synth preset's data when training reads from its root and it is not complete. A complete
+    data set there that was drawn with other settings is trained on as it is, with a warning naming the setting
+    (a set of another size or style is what some users want; a stale one is what others did not notice)."""
     root = Path(cfg.data.root)
-    if (
-        cfg.get("generate_missing_data")
-        and root == Path(cfg.synth.root)
-        and not (root / "manifest.csv").exists()
-    ):
-        from plotlstm.synth.generator import generate
+    if not cfg.get("generate_missing_data") or root != Path(cfg.synth.root):
+        return
+    from plotlstm.synth.generator import check_settings, generate
 
-        log.info("generating the synth data set into %s", root)
-        generate(**cfg.synth, workers=cfg.get("workers", 0), progress=True)
+    if (root / "manifest.csv").exists():
+        try:
+            check_settings(**cfg.synth)
+        except SettingsMismatchError as err:
+            drawn = str(err).split(" was generated with ", 1)[-1].split("; use another root", 1)[0]
+            log.warning(
+                "synth.%s: %s holds a data set drawn with %s; training on it as it is (remove it, or give "
+                "another synth.root, to draw the preset's)",
+                err.field,
+                root,
+                drawn,
+            )
+        return
+    log.info("generating the synth data set into %s", root)
+    generate(**cfg.synth, workers=cfg.get("workers", 0), progress=True)
 
 
 def find_init_weights(path: str | Path) -> Path:

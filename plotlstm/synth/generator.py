@@ -454,6 +454,29 @@ def _manifest(
             )
 
 
+def _checked(
+    classes: Sequence[str],
+    train_per_class: int | Mapping[str, int],
+    test_per_class: int | Mapping[str, int],
+    seed: int,
+    style: Any,
+    class_params: Mapping[str, Any] | None,
+    n_range: Sequence[int],
+    n_scale: str,
+) -> tuple[tuple[str, ...], dict[str, int], dict[str, int], Any, dict[str, SpoilParams], SampleSize]:
+    """The arguments of :func:`generate` that define a data set, validated (one-line errors naming the field)."""
+    classes_t = _check_classes(classes)
+    train = _check_counts("train_per_class", train_per_class, classes_t)
+    test = _check_counts("test_per_class", test_per_class, classes_t)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise GeneratorError(f"seed: expected a non-negative integer, got {seed!r}")
+    style = _plain(style)
+    params = _check_class_params(class_params)
+    sample = _check_sample_size(n_range, n_scale)
+    _check_style(style, int(seed), classes_t[0])
+    return classes_t, train, test, style, params, sample
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -482,17 +505,11 @@ def generate(
     root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
     settings and ``overwrite`` is False.
     """
-    classes_t = _check_classes(classes)
-    train = _check_counts("train_per_class", train_per_class, classes_t)
-    test = _check_counts("test_per_class", test_per_class, classes_t)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise GeneratorError(f"seed: expected a non-negative integer, got {seed!r}")
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 0:
         raise GeneratorError(f"workers: expected an integer >= 0 (0 = all cores), got {workers!r}")
-    style = _plain(style)
-    params = _check_class_params(class_params)
-    sample = _check_sample_size(n_range, n_scale)
-    _check_style(style, int(seed), classes_t[0])
+    classes_t, train, test, style, params, sample = _checked(
+        classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale
+    )
     root = Path(os.fspath(_plain(root))).expanduser()
     settings = _settings(classes_t, train, test, int(seed), style, params, sample)
     _check_root(root)
@@ -526,6 +543,29 @@ def generate(
             reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
             raise GeneratorError(f"root: cannot write {where}: {reason}") from None
     return root
+
+
+def check_settings(
+    root: str | os.PathLike[str],
+    classes: Sequence[str] = ORIGINAL_CLASSES,
+    train_per_class: int | Mapping[str, int] = 300,
+    test_per_class: int | Mapping[str, int] = 100,
+    seed: int = 0,
+    style: str | Mapping[str, Any] = "r",
+    class_params: Mapping[str, Any] | None = None,
+    n_range: Sequence[int] = N_RANGE,
+    n_scale: str = "uniform",
+    **_: Any,
+) -> None:
+    """Raise :class:`SettingsMismatchError` if ``root`` holds a data set drawn with settings other than these
+    (the arguments of :func:`generate`; others are ignored). Draws nothing."""
+    classes_t, train, test, style, params, sample = _checked(
+        classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale
+    )
+    root = Path(os.fspath(_plain(root))).expanduser()
+    _check_settings(
+        root, _settings(classes_t, train, test, int(seed), style, params, sample), overwrite=False
+    )
 
 
 def _progress_bar(total: int, enabled: bool, root: Path) -> ProgressBar:

@@ -308,3 +308,24 @@ def test_bad_init_weights_file_fails_before_any_work(kind: str, tmp_path: Path, 
     with pytest.raises(CheckpointError, match=rf"^init_weights: .*weights\.pt {match}") as info:
         train(train_cfg(root, f"init_weights={path}"))
     assert "\n" not in str(info.value) and not root.exists()
+
+
+def test_a_data_set_drawn_with_other_settings_is_named_in_a_warning(
+    tmp_path: Path, train_cfg: Callable[..., DictConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Training on the synth preset's root: a complete set of other settings (an older preset, a smaller run)
+    is trained on as it is, with one warning naming the setting; the preset's own settings give none."""
+    from plotlstm.synth.generator import generate
+    from plotlstm.train import ensure_data
+
+    root = tmp_path / "d"
+    kw = dict(classes=["none", "ceiling"], test_per_class=1, seed=3, workers=1, progress=False)
+    generate(root, train_per_class=2, **kw)
+    preset = ["synth.classes=[none,ceiling]", "synth.test_per_class=1", "synth.seed=3"]
+    with caplog.at_level("WARNING", logger="plotlstm.train"):
+        ensure_data(train_cfg(root, *preset, "synth.train_per_class=2"))
+        assert not caplog.records
+        ensure_data(train_cfg(root, *preset, "synth.train_per_class=5"))
+    (record,) = caplog.records
+    assert record.getMessage().startswith(f"synth.train_per_class: {root} holds a data set drawn with")
+    assert "'none': 2" in record.getMessage() and len(list((root / "train" / "none").glob("*.png"))) == 2

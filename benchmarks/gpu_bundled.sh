@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One GPU session's work for issues 12 and 13 (15 minutes of device time in all): draw and train the bundled
-# model (experiment=general_gpu), export it with its calibrated unrecognized threshold, and, while it trains,
+# One GPU session's work for issues 12 and 13 (15 minutes of device time in all): draw and train the LSTM
+# bundled model of that session (experiment=general_gpu; today's bundled model is experiment=general), export it with its calibrated unrecognized threshold, and, while it trains,
 # draw and train the six-class experiment at half the preset's size (5,000 / 1,000 per class). Results go to
 # $OUT (default ./gpu-out): logs, metrics.json and epoch logs of both runs, and general.pt.
 set -u

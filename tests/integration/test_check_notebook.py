@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from plotlstm.inference.classifier import PlotClassifier
+from tests.helpers.notebooks import committed_code_cells
 
 pytestmark = pytest.mark.notebook
 
@@ -18,11 +19,7 @@ FITS = 8  # six OLS fits, one GLM, one scikit-learn fit
 
 
 def test_committed_without_outputs() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(nb)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert "parameters" in code[0].metadata.get("tags", [])
+    code = committed_code_cells(NOTEBOOK)
     assert "CKPT = None" in code[0].source  # the bundled model by default
     source = "\n".join(c.source for c in code)
     assert "fetch_" not in source and "get_rdataset" not in source  # bundled data only: nothing downloads

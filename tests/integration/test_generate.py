@@ -256,14 +256,15 @@ def test_command_in_process(
     assert len(_pngs(root)) == 3 and len(_manifest(root)) == 3
 
 
-def test_command_bad_input_is_one_line(tmp_path: Path) -> None:
-    proc = subprocess.run(
+def run_generate(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+    """``python -m plotlstm.generate`` into ``tmp_path/x`` with ``overrides``, as a user would run it."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "plotlstm.generate",
             f"synth.root={tmp_path / 'x'}",
-            "synth.train_per_class=0",
+            *overrides,
             f"hydra.run.dir={tmp_path / 'hydra'}",
         ],
         capture_output=True,
@@ -271,26 +272,18 @@ def test_command_bad_input_is_one_line(tmp_path: Path) -> None:
         cwd=REPO,
         timeout=240,
     )
+
+
+def test_command_bad_input_is_one_line(tmp_path: Path) -> None:
+    proc = run_generate(tmp_path, "synth.train_per_class=0")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == "error: train_per_class: must be at least 1, got 0"
     assert not (tmp_path / "x").exists()
 
 
 def test_command_strength_out_of_range_is_one_line(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "plotlstm.generate",
-            "synth=quickstart_six",
-            f"synth.root={tmp_path / 'x'}",
-            "synth.class_params={heteroskedastic: {strength: [0.5, 4]}}",
-            f"hydra.run.dir={tmp_path / 'hydra'}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=240,
+    proc = run_generate(
+        tmp_path, "synth=quickstart_six", "synth.class_params={heteroskedastic: {strength: [0.5, 4]}}"
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == (

@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from plotlstm.synth.simulate import CLASSES
+from tests.helpers.notebooks import committed_code_cells
 
 pytestmark = pytest.mark.notebook
 
@@ -26,11 +27,7 @@ WORKERS = 1
 
 
 def test_committed_without_outputs() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(nb)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert "parameters" in code[0].metadata.get("tags", [])
+    code = committed_code_cells(NOTEBOOK)
     for name in ("TRAIN_PER_CLASS", "EPOCHS", "IMAGE_SIZE", "DATA_ROOT", "RUN_DIR"):
         assert f"{name} = " in code[0].source
 

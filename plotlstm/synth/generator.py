@@ -42,6 +42,7 @@ from plotlstm.atomic import atomic_path, write_json
 from plotlstm.errors import GeneratorError, SettingsMismatchError
 from plotlstm.progress import ProgressBar
 from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
+from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
 from plotlstm.synth.render import render, save_png, tune_process
 from plotlstm.synth.simulate import (
     CLASSES,
@@ -76,6 +77,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "n_range": list(N_RANGE),
     "n_scale": DEFAULT_SAMPLE_SIZE.scale,
     "general_style": 1,
+    "negatives": 1,
 }
 """Settings that ``generator.json`` records only when they are not these defaults (so files written before they
 existed stay valid): a file without one was made with its default."""
@@ -403,6 +405,8 @@ def _settings(
         settings["n_scale"] = sample.scale
     if style == "general" or (isinstance(style, Mapping) and style.get("base") == "general"):
         settings["general_style"] = GENERAL_STYLE_REVISION
+    if NEGATIVE_CLASS in classes:
+        settings["negatives"] = NEGATIVES_REVISION
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
 
 

@@ -7,9 +7,11 @@ the rule generalises. Image ``index`` depends only on ``(seed, index)`` and the 
 through :data:`KINDS`:
 
 * ``qq``: a normal QQ plot of a normal, heavy-tailed or skewed sample (points along a rising line);
-* ``trend``: y against x with a clear linear or exponential trend (a residual plot has none);
+* ``trend``: y against x with a clear linear or exponential trend (a residual plot has none), under the
+  style's smoother or a fitted regression line (seaborn's ``regplot``);
 * ``histogram`` and ``bars``: bar charts;
-* ``lines``: one to three line series (time series, curves) without points;
+* ``lines``: one to four line series (time series, curves), with or without a marker at each point;
+* ``box``: box plots of two to eight groups (upright or sideways), whiskers and outlying points;
 * ``empty``: the axes of a plot without data;
 * ``texture``: a photo-like image (blobs, waves, gradients, noise), no axes.
 
@@ -24,13 +26,40 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from plotlstm.synth.render import Canvas, _region, _static_layer, degrade, render_array
+from plotlstm.synth.render import (
+    Canvas,
+    _cap_height,
+    _font_px,
+    _points_coverage,
+    _region,
+    _static_layer,
+    degrade,
+    format_ticks,
+    pretty,
+    render_array,
+)
 from plotlstm.synth.style import PALETTE, Style, resolve_style
 
 NEGATIVE_CLASS = "unrecognized"
 NEGATIVE_CODE = 1000
 """Takes the place of a class code in the seed: independent of every plot class's plots."""
-KINDS = ("qq", "trend", "histogram", "bars", "lines", "empty", "texture", "qq", "trend")
+KINDS = (
+    "qq",
+    "trend",
+    "histogram",
+    "bars",
+    "lines",
+    "box",
+    "empty",
+    "texture",
+    "qq",
+    "trend",
+    "lines",
+    "box",
+)
+REVISION = 2
+"""Bumped when the same ``(seed, index)`` draws another image (2: box plots, markers on lines, regression lines);
+recorded in ``generator.json`` of data sets with the class ``unrecognized``."""
 
 
 def negative_rng(seed: int, index: int) -> np.random.Generator:
@@ -71,7 +100,15 @@ def _trend(rng: np.random.Generator, st: Style) -> np.ndarray:
     shape = np.exp(2.5 * u) / np.exp(2.5) if rng.random() < 0.3 else u
     y = 5.0 + slope * shape * 10 + rng.normal(0, float(rng.uniform(0.3, 2.5)), n)
     st = st.replace(title="", xlabel="x", ylabel="y", zero_line=False, labels=False)
+    if rng.random() < 0.5:  # a fitted straight line (seaborn's regplot, ggplot2's geom_smooth(method = "lm"))
+        st = st.replace(smoother=True, band=bool(rng.random() < 0.5))
+        return render_array(x, y, st, smoother=_line_fit)
     return render_array(x, y, st)
+
+
+def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.linspace(float(x.min()), float(x.max()), 50)
+    return xs, np.polyval(np.polyfit(x, y, 1), xs)
 
 
 def _axes_canvas(st: Style) -> tuple[Canvas, tuple[float, float, float, float]]:
@@ -79,26 +116,83 @@ def _axes_canvas(st: Style) -> tuple[Canvas, tuple[float, float, float, float]]:
     return Canvas(st.width, st.height, _static_layer(st)), (left, top, right, bottom)
 
 
+Ticks = tuple[np.ndarray, list[str]]
+"""Tick positions in pixels and their labels."""
+
+
+def _value_ticks(lo: float, hi: float, p_lo: float, p_hi: float) -> tuple[Ticks, Any]:
+    """Ticks for data values ``lo..hi`` drawn at pixels ``p_lo..p_hi`` (5 % inside), and the value -> pixel map."""
+    span = max(hi - lo, 1e-9)
+
+    def to_px(v: np.ndarray | float) -> np.ndarray:
+        return p_lo + ((np.asarray(v, float) - lo) / span * 0.9 + 0.05) * (p_hi - p_lo)
+
+    ticks = pretty(lo - 0.05 * span, hi + 0.05 * span)
+    ticks = ticks[(ticks >= lo - 0.055 * span) & (ticks <= hi + 0.055 * span)]
+    return (to_px(ticks), format_ticks(ticks)), to_px
+
+
+def _category_ticks(k: int, p0: float, p1: float, rng: np.random.Generator) -> Ticks:
+    """``k`` category ticks at the middle of ``k`` equal slots between pixels ``p0`` and ``p1``."""
+    names = [str(i + 1) for i in range(k)] if rng.random() < 0.5 else [chr(65 + i % 26) for i in range(k)]
+    return p0 + (np.arange(k) + 0.5) * (p1 - p0) / k, names
+
+
+def _axes(st: Style, xt: Ticks, yt: Ticks) -> tuple[Canvas, tuple[float, float, float, float]]:
+    """The style's empty axes with tick marks, tick labels and grid at ``xt`` and ``yt`` (as
+    :func:`plotlstm.synth.render.render_array` places them)."""
+    cv, (left, top, right, bottom) = _axes_canvas(st)
+    lh = _region(st)[4]
+    if st.grid:
+        for v in xt[0]:
+            cv.vline(float(v), top, bottom, st.grid_linewidth, st.grid_color)
+        for v in yt[0]:
+            cv.hline(float(v), left, right, st.grid_linewidth, st.grid_color)
+    tl, alw = st.tick_length, st.axis_linewidth
+    if st.ticks and tl != 0:
+        for v in xt[0]:
+            cv.vline(float(v), min(bottom, bottom + tl), max(bottom, bottom + tl), alw, st.axis_color)
+        for v in yt[0]:
+            cv.hline(float(v), min(left, left - tl), max(left, left - tl), alw, st.axis_color)
+    font, fs, col = st.font, st.font_size, st.text_color
+    cap = _cap_height(_font_px(fs), font)
+    gap = max(tl, 0.0)
+    base_x = bottom + max(1.8 * lh, gap + 0.4 * lh + cap)
+    for v, s in zip(*xt, strict=True):
+        cv.text(s, float(v), base_x, fs, font, col, ha=0.5)
+    for v, s in zip(*yt, strict=True):
+        if st.rotate_ytick_labels:
+            cv.text(s, left - max(1.2 * lh, gap + 0.5 * lh), float(v), fs, font, col, ha=0.5, rotate=True)
+        else:
+            cv.text(s, left - gap - 0.4 * lh, float(v) + cap / 2, fs, font, col, ha=1.0)
+    return cv, (left, top, right, bottom)
+
+
 def _bars(rng: np.random.Generator, st: Style, histogram: bool) -> np.ndarray:
     st = st.replace(title="" if rng.random() < 0.5 else "Histogram", xlabel="x", ylabel="count")
-    cv, (left, top, right, bottom) = _axes_canvas(st)
+    left, top, right, bottom, _ = _region(st)
     if histogram:
-        heights, _ = np.histogram(_sample(rng, int(rng.integers(100, 5000))), bins=int(rng.integers(8, 50)))
+        sample = _sample(rng, int(rng.integers(100, 5000)))
+        heights, edges = np.histogram(sample, bins=int(rng.integers(8, 50)))
         heights = heights.astype(float)
         gap = 0.0 if rng.random() < 0.6 else 0.1
+        xt, _ = _value_ticks(float(edges[0]), float(edges[-1]), left, right)
     else:
-        heights = rng.uniform(0.1, 1.0, int(rng.integers(2, 12)))
+        heights = rng.uniform(0.1, 1.0, int(rng.integers(2, 12))) * float(10 ** rng.uniform(0, 3))
         gap = float(rng.uniform(0.1, 0.4))
+        xt = _category_ticks(len(heights), left + 0.04 * (right - left), right - 0.04 * (right - left), rng)
+    peak = max(float(heights.max()), 1e-9)
+    yt, _ = _value_ticks(0.0, peak, bottom, top)
+    yt = (yt[0][yt[0] <= bottom], [s for v, s in zip(*yt, strict=True) if v <= bottom])
+    cv, _ = _axes(st, xt, yt)
     k = len(heights)
-    span = (right - left) * 0.92
-    width = span / k
+    width = (right - left) * 0.92 / k
     color = PALETTE[int(rng.integers(len(PALETTE)))] if rng.random() < 0.8 else (190, 190, 190)
     outline = bool(rng.random() < 0.5)
-    peak = max(float(heights.max()), 1e-9)
     for i, h in enumerate(heights):
         x0 = left + 0.04 * (right - left) + i * width + gap * width / 2
         x1 = x0 + width * (1 - gap)
-        y0 = bottom - (bottom - top) * 0.92 * h / peak
+        y0 = bottom - (bottom - top) * (0.9 * h / peak + 0.05)
         if x1 - x0 > 0.5 and bottom - y0 > 0.5:
             cv.fill_rect(x0, y0, x1, bottom, color)
             if outline:
@@ -110,20 +204,102 @@ def _bars(rng: np.random.Generator, st: Style, histogram: bool) -> np.ndarray:
 
 def _lines(rng: np.random.Generator, st: Style) -> np.ndarray:
     st = st.replace(title="", xlabel=("time" if rng.random() < 0.5 else "x"), ylabel="value")
-    cv, (left, top, right, bottom) = _axes_canvas(st)
-    n = int(rng.integers(20, 500))
-    t = np.linspace(left, right, n)
-    for _ in range(int(rng.integers(1, 4))):
+    left, top, right, bottom, _ = _region(st)
+    n = int(rng.integers(5, 40)) if rng.random() < 0.3 else int(rng.integers(20, 500))
+    series = []
+    for _ in range(int(rng.integers(1, 5))):
         if rng.random() < 0.5:
             y = np.cumsum(rng.normal(size=n))
         else:
             y = np.sin(np.linspace(0, float(rng.uniform(1, 12)), n) + float(rng.uniform(0, 6))) * float(
                 rng.uniform(0.3, 1.0)
-            ) + np.linspace(0, float(rng.normal()), n)
-        y = (y - y.min()) / max(float(np.ptp(y)), 1e-9)
-        py = bottom - (0.05 + 0.9 * y) * (bottom - top)
+            ) * 3 + np.linspace(0, float(rng.normal()), n)
+        series.append(
+            y * float(10 ** rng.uniform(-1, 2))
+            if len(series) == 0
+            else y * series[0].std() / max(y.std(), 1e-9)
+        )
+    x0 = float(rng.choice([0, 1, 1990, 2000]))
+    t = x0 + np.arange(n)
+    xt, tx = _value_ticks(float(t[0]), float(t[-1]), left, right)
+    lo, hi = min(float(y.min()) for y in series), max(float(y.max()) for y in series)
+    yt, ty = _value_ticks(lo, hi, bottom, top)
+    cv, region = _axes(st, xt, yt)
+    markers = rng.random() < 0.4
+    for y in series:
         color = PALETTE[int(rng.integers(len(PALETTE)))]
-        cv.polyline(t, py, float(rng.uniform(0.75, 2.5)), color, (left, top, right, bottom))
+        cv.polyline(tx(t), ty(y), float(rng.uniform(0.75, 2.5)), color, region)
+        if markers:
+            _points(cv, tx(t), ty(y), st.replace(point_alpha=1.0), color, region)
+    return cv.to_uint8()
+
+
+def _points(
+    cv: Canvas,
+    px: np.ndarray,
+    py: np.ndarray,
+    st: Style,
+    color: tuple[int, int, int],
+    region: tuple[float, float, float, float],
+) -> None:
+    """The style's markers at pixel positions ``(px, py)``, clipped to ``region``."""
+    x0, y0 = int(np.ceil(region[0])), int(np.ceil(region[1]))
+    w, h = int(np.floor(region[2])) - x0, int(np.floor(region[3])) - y0
+    cv.blend(y0, x0, _points_coverage(np.asarray(px, float), np.asarray(py, float), st, x0, y0, w, h), color)
+
+
+def _box(rng: np.random.Generator, st: Style) -> np.ndarray:
+    """Box plots: per group the quartile box, its median, whiskers to the furthest point within 1.5 IQR, and
+    the points beyond them."""
+    st = st.replace(title="", xlabel=("group" if rng.random() < 0.5 else ""), ylabel="value")
+    left, top, right, bottom, _ = _region(st)
+    groups = [
+        _sample(rng, int(rng.integers(20, 500))) + rng.normal(0, 1.5) for _ in range(int(rng.integers(2, 9)))
+    ]
+    lo = min(float(g.min()) for g in groups)
+    hi = max(float(g.max()) for g in groups)
+    sideways = rng.random() < 0.25
+    a0, a1 = (left, right) if sideways else (bottom, top)  # the value axis, pixel of lo and of hi
+    b0, b1 = (top, bottom) if sideways else (left, right)  # the group axis
+    vt, val = _value_ticks(lo, hi, a0, a1)
+    gt = _category_ticks(len(groups), b0, b1, rng)
+    cv, region = _axes(st, vt if sideways else gt, gt if sideways else vt)
+
+    slot = (b1 - b0) / len(groups)
+    half = slot * float(rng.uniform(0.2, 0.4))
+    fill = PALETTE[int(rng.integers(len(PALETTE)))] if rng.random() < 0.6 else None
+    ink = (0, 0, 0) if fill is None or rng.random() < 0.5 else (60, 60, 60)
+    lw = float(rng.uniform(0.8, 2.0))
+    for i, g in enumerate(groups):
+        q1, med, q3 = np.percentile(g, [25, 50, 75])
+        iqr = q3 - q1
+        inside = g[(g >= q1 - 1.5 * iqr) & (g <= q3 + 1.5 * iqr)]
+        w_lo, w_hi = float(inside.min()), float(inside.max())
+        c = b0 + (i + 0.5) * slot
+        p_q1, p_med, p_q3, p_lo, p_hi = (float(val(v)) for v in (q1, med, q3, w_lo, w_hi))
+        out = g[(g < w_lo) | (g > w_hi)]
+        if sideways:
+            if fill is not None:
+                cv.fill_rect(min(p_q1, p_q3), c - half, max(p_q1, p_q3), c + half, fill)
+            for x in (p_q1, p_q3):
+                cv.vline(x, c - half, c + half, lw, ink)
+            for y in (c - half, c + half):
+                cv.hline(y, min(p_q1, p_q3), max(p_q1, p_q3), lw, ink)
+            cv.vline(p_med, c - half, c + half, lw * 1.5, ink)
+            cv.hline(c, min(p_lo, p_q1), max(p_lo, p_q1), lw, ink)
+            cv.hline(c, min(p_q3, p_hi), max(p_q3, p_hi), lw, ink)
+            _points(cv, val(out), np.full(len(out), c), st.replace(point_alpha=1.0), ink, region)
+        else:
+            if fill is not None:
+                cv.fill_rect(c - half, min(p_q1, p_q3), c + half, max(p_q1, p_q3), fill)
+            for y in (p_q1, p_q3):
+                cv.hline(y, c - half, c + half, lw, ink)
+            for x in (c - half, c + half):
+                cv.vline(x, min(p_q1, p_q3), max(p_q1, p_q3), lw, ink)
+            cv.hline(p_med, c - half, c + half, lw * 1.5, ink)
+            cv.vline(c, min(p_lo, p_q1), max(p_lo, p_q1), lw, ink)
+            cv.vline(c, min(p_q3, p_hi), max(p_q3, p_hi), lw, ink)
+            _points(cv, np.full(len(out), c), val(out), st.replace(point_alpha=1.0), ink, region)
     return cv.to_uint8()
 
 
@@ -156,8 +332,13 @@ def make_negative(seed: int, index: int, style: Any = "r") -> Image.Image:
         pixels = _bars(rng, st, histogram=kind == "histogram")
     elif kind == "lines":
         pixels = _lines(rng, st)
+    elif kind == "box":
+        pixels = _box(rng, st)
     elif kind == "empty":
-        pixels = _axes_canvas(st)[0].to_uint8()
+        left, top, right, bottom, _ = _region(st)
+        xt = _value_ticks(0.0, 1.0, left, right)[0] if rng.random() < 0.5 else (np.zeros(0), [])
+        yt = _value_ticks(0.0, 1.0, bottom, top)[0] if len(xt[1]) else (np.zeros(0), [])
+        pixels = _axes(st, xt, yt)[0].to_uint8()
     else:
         return Image.fromarray(_texture(rng), mode="RGB")
     image = Image.fromarray(pixels, mode="RGB")

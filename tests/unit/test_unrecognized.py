@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from plotlstm.data.images import image_to_uint8
+from plotlstm.errors import SettingsMismatchError
 from plotlstm.inference.results import Prediction
 from plotlstm.inference.unrecognized import UNRECOGNIZED, decide, is_flat
 from plotlstm.synth.generator import generate, make_plot
-from plotlstm.synth.negatives import KINDS, NEGATIVE_CLASS, make_negative
+from plotlstm.synth.negatives import KINDS, NEGATIVE_CLASS, make_negative, negative_rng
+from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
+from plotlstm.synth.render import _region
+from plotlstm.synth.style import resolve_style
 
 CLASSES = ["biased", "ceiling", "none", "outlier"]
 
@@ -63,6 +69,28 @@ def test_generator_writes_the_unrecognized_class(tmp_path) -> None:
     assert len(list((root / "train" / NEGATIVE_CLASS).glob("*.png"))) == 2
     manifest = (root / "manifest.csv").read_text().splitlines()
     assert any(line.startswith(f"{NEGATIVE_CLASS},train,0,0,0,0,") for line in manifest)
+    # the negatives' revision is part of the settings: a set drawn by an older revision is not resumed
+    path = root / "generator.json"
+    settings = json.loads(path.read_text())
+    assert settings["negatives"] == NEGATIVES_REVISION >= 2
+    del settings["negatives"]
+    path.write_text(json.dumps(settings))
+    with pytest.raises(SettingsMismatchError, match=r"^negatives: .*negatives=1, not 2"):
+        generate(root, classes=["none", NEGATIVE_CLASS], train_per_class=2, test_per_class=1, workers=1)
+    plain = generate(tmp_path / "plain", classes=["none"], train_per_class=1, test_per_class=1, workers=1)
+    assert "negatives" not in json.loads((plain / "generator.json").read_text())
+
+
+@pytest.mark.parametrize("kind", ["box", "lines", "histogram", "bars"])
+def test_charts_have_tick_labels_like_the_residual_plots(kind: str) -> None:
+    """Charts drawn on axes carry tick labels left of the y axis, as every renderer's charts and the residual
+    plots do, so that their absence never tells the class."""
+    index = KINDS.index(kind)
+    st = resolve_style("r", negative_rng(0, index))
+    left, top, _, bottom, _ = _region(st)
+    a = np.asarray(make_negative(0, index, "r").convert("L"), dtype=np.int32)
+    strip = a[int(top) : int(bottom), int(left) - 20 : int(left) - 3]  # where R's y tick labels stand
+    assert (strip < 128).sum() > 20
 
 
 def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:

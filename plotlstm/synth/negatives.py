@@ -21,6 +21,7 @@ never tells the class.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,12 @@ from PIL import Image
 
 from plotlstm.synth.render import (
     Canvas,
-    _cap_height,
-    _font_px,
     _points_coverage,
     _region,
     _static_layer,
     degrade,
+    draw_grid,
+    draw_ticks,
     format_ticks,
     pretty,
     render_array,
@@ -120,7 +121,9 @@ Ticks = tuple[np.ndarray, list[str]]
 """Tick positions in pixels and their labels."""
 
 
-def _value_ticks(lo: float, hi: float, p_lo: float, p_hi: float) -> tuple[Ticks, Any]:
+def _value_ticks(
+    lo: float, hi: float, p_lo: float, p_hi: float
+) -> tuple[Ticks, Callable[[np.ndarray | float], np.ndarray]]:
     """Ticks for data values ``lo..hi`` drawn at pixels ``p_lo..p_hi`` (5 % inside), and the value -> pixel map."""
     span = max(hi - lo, 1e-9)
 
@@ -139,33 +142,11 @@ def _category_ticks(k: int, p0: float, p1: float, rng: np.random.Generator) -> T
 
 
 def _axes(st: Style, xt: Ticks, yt: Ticks) -> tuple[Canvas, tuple[float, float, float, float]]:
-    """The style's empty axes with tick marks, tick labels and grid at ``xt`` and ``yt`` (as
-    :func:`plotlstm.synth.render.render_array` places them)."""
-    cv, (left, top, right, bottom) = _axes_canvas(st)
-    lh = _region(st)[4]
-    if st.grid:
-        for v in xt[0]:
-            cv.vline(float(v), top, bottom, st.grid_linewidth, st.grid_color)
-        for v in yt[0]:
-            cv.hline(float(v), left, right, st.grid_linewidth, st.grid_color)
-    tl, alw = st.tick_length, st.axis_linewidth
-    if st.ticks and tl != 0:
-        for v in xt[0]:
-            cv.vline(float(v), min(bottom, bottom + tl), max(bottom, bottom + tl), alw, st.axis_color)
-        for v in yt[0]:
-            cv.hline(float(v), min(left, left - tl), max(left, left - tl), alw, st.axis_color)
-    font, fs, col = st.font, st.font_size, st.text_color
-    cap = _cap_height(_font_px(fs), font)
-    gap = max(tl, 0.0)
-    base_x = bottom + max(1.8 * lh, gap + 0.4 * lh + cap)
-    for v, s in zip(*xt, strict=True):
-        cv.text(s, float(v), base_x, fs, font, col, ha=0.5)
-    for v, s in zip(*yt, strict=True):
-        if st.rotate_ytick_labels:
-            cv.text(s, left - max(1.2 * lh, gap + 0.5 * lh), float(v), fs, font, col, ha=0.5, rotate=True)
-        else:
-            cv.text(s, left - gap - 0.4 * lh, float(v) + cap / 2, fs, font, col, ha=1.0)
-    return cv, (left, top, right, bottom)
+    """The style's empty axes with grid, tick marks and tick labels at ``xt`` and ``yt``."""
+    cv, region = _axes_canvas(st)
+    draw_grid(cv, st, xt[0], yt[0])
+    draw_ticks(cv, st, xt, yt)
+    return cv, region
 
 
 def _bars(rng: np.random.Generator, st: Style, histogram: bool) -> np.ndarray:

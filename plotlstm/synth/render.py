@@ -525,6 +525,44 @@ def _static_layer(st: Style) -> np.ndarray:
     return cv.a
 
 
+def draw_grid(cv: Canvas, st: Style, xtp: np.ndarray, ytp: np.ndarray) -> None:
+    """The style's grid lines (if any) at tick pixels ``xtp`` and ``ytp``."""
+    left, top, right, bottom, _ = _region(st)
+    if st.grid:
+        for v in xtp:
+            cv.vline(float(v), top, bottom, st.grid_linewidth, st.grid_color)
+        for v in ytp:
+            cv.hline(float(v), left, right, st.grid_linewidth, st.grid_color)
+
+
+def draw_ticks(
+    cv: Canvas, st: Style, xt: tuple[np.ndarray, list[str]], yt: tuple[np.ndarray, list[str]]
+) -> None:
+    """Tick marks and labels: ``xt``/``yt`` are tick pixels and their labels; R's layout."""
+    left, _, _, bottom, lh = _region(st)
+    alw = st.axis_linewidth
+    tl = st.tick_length
+    if st.ticks and tl != 0:
+        for v in xt[0]:
+            cv.vline(float(v), min(bottom, bottom + tl), max(bottom, bottom + tl), alw, st.axis_color)
+        for v in yt[0]:
+            cv.hline(float(v), min(left, left - tl), max(left, left - tl), alw, st.axis_color)
+    font, fs, col = st.font, st.font_size, st.text_color
+    cap = _cap_height(_font_px(fs), font)
+    gap = max(tl, 0.0)
+    # x tick labels: R's mtext(side = 1, line = 1): baseline at bottom + (1 + 0.8) lines
+    base_x = bottom + max(1.8 * lh, gap + 0.4 * lh + cap)
+    for v, s in zip(*xt, strict=True):
+        cv.text(s, float(v), base_x, fs, font, col, ha=0.5)
+    if st.rotate_ytick_labels:
+        base_y = left - max(1.2 * lh, gap + 0.5 * lh)
+        for v, s in zip(*yt, strict=True):
+            cv.text(s, base_y, float(v), fs, font, col, ha=0.5, rotate=True)
+    else:
+        for v, s in zip(*yt, strict=True):
+            cv.text(s, left - gap - 0.4 * lh, float(v) + cap / 2, fs, font, col, ha=1.0)
+
+
 def render_array(
     fitted: np.ndarray, residuals: np.ndarray, style: Style = R_STYLE, smoother: Smoother | None = None
 ) -> np.ndarray:
@@ -549,11 +587,7 @@ def render_array(
     xticks = pretty(ux0, ux1)
     yticks = pretty(uy0, uy1)
     xtp, ytp = tx(xticks), ty(yticks)
-    if st.grid:
-        for v in xtp:
-            cv.vline(float(v), top, bottom, st.grid_linewidth, st.grid_color)
-        for v in ytp:
-            cv.hline(float(v), left, right, st.grid_linewidth, st.grid_color)
+    draw_grid(cv, st, xtp, ytp)
 
     # points, clipped to the plot region (R's xpd = FALSE)
     px, py = tx(fitted), ty(residuals)
@@ -573,28 +607,8 @@ def render_array(
     if st.zero_line and uy0 <= 0 <= uy1:
         cv.hline(float(ty(0.0)), left, right, st.zero_linewidth, st.zero_line_color, st.zero_line_dash)
 
-    # ticks and tick labels
-    alw = st.axis_linewidth
-    tl = st.tick_length
-    if st.ticks and tl != 0:
-        for v in xtp:
-            cv.vline(float(v), min(bottom, bottom + tl), max(bottom, bottom + tl), alw, st.axis_color)
-        for v in ytp:
-            cv.hline(float(v), min(left, left - tl), max(left, left - tl), alw, st.axis_color)
+    draw_ticks(cv, st, (xtp, format_ticks(xticks)), (ytp, format_ticks(yticks)))
     font, fs, col = st.font, st.font_size, st.text_color
-    cap = _cap_height(_font_px(fs), font)
-    gap = max(tl, 0.0)
-    # x tick labels: R's mtext(side = 1, line = 1): baseline at bottom + (1 + 0.8) lines
-    base_x = bottom + max(1.8 * lh, gap + 0.4 * lh + cap)
-    for v, s in zip(xtp, format_ticks(xticks), strict=True):
-        cv.text(s, float(v), base_x, fs, font, col, ha=0.5)
-    if st.rotate_ytick_labels:
-        base_y = left - max(1.2 * lh, gap + 0.5 * lh)
-        for v, s in zip(ytp, format_ticks(yticks), strict=True):
-            cv.text(s, base_y, float(v), fs, font, col, ha=0.5, rotate=True)
-    else:
-        for v, s in zip(ytp, format_ticks(yticks), strict=True):
-            cv.text(s, left - gap - 0.4 * lh, float(v) + cap / 2, fs, font, col, ha=1.0)
 
     if st.labels and len(residuals) >= 1:
         k = min(3, len(residuals))

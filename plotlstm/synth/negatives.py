@@ -251,6 +251,18 @@ def _box(rng: np.random.Generator, st: Style) -> np.ndarray:
     fill = PALETTE[int(rng.integers(len(PALETTE)))] if rng.random() < 0.6 else None
     ink = (0, 0, 0) if fill is None or rng.random() < 0.5 else (60, 60, 60)
     lw = float(rng.uniform(0.8, 2.0))
+
+    def across(
+        v: float, g0: float, g1: float, width: float
+    ) -> None:  # across the value axis, at value pixel v
+        (cv.vline if sideways else cv.hline)(v, g0, g1, width, ink)
+
+    def along(at: float, v0: float, v1: float) -> None:  # along the value axis, at group pixel `at`
+        (cv.hline if sideways else cv.vline)(at, v0, v1, lw, ink)
+
+    def rect(v0: float, v1: float, g0: float, g1: float) -> None:
+        cv.fill_rect(*((v0, g0, v1, g1) if sideways else (g0, v0, g1, v1)), fill)
+
     for i, g in enumerate(groups):
         q1, med, q3 = np.percentile(g, [25, 50, 75])
         iqr = q3 - q1
@@ -259,28 +271,17 @@ def _box(rng: np.random.Generator, st: Style) -> np.ndarray:
         c = b0 + (i + 0.5) * slot
         p_q1, p_med, p_q3, p_lo, p_hi = (float(val(v)) for v in (q1, med, q3, w_lo, w_hi))
         out = g[(g < w_lo) | (g > w_hi)]
-        if sideways:
-            if fill is not None:
-                cv.fill_rect(min(p_q1, p_q3), c - half, max(p_q1, p_q3), c + half, fill)
-            for x in (p_q1, p_q3):
-                cv.vline(x, c - half, c + half, lw, ink)
-            for y in (c - half, c + half):
-                cv.hline(y, min(p_q1, p_q3), max(p_q1, p_q3), lw, ink)
-            cv.vline(p_med, c - half, c + half, lw * 1.5, ink)
-            cv.hline(c, min(p_lo, p_q1), max(p_lo, p_q1), lw, ink)
-            cv.hline(c, min(p_q3, p_hi), max(p_q3, p_hi), lw, ink)
-            _points(cv, val(out), np.full(len(out), c), st.replace(point_alpha=1.0), ink, region)
-        else:
-            if fill is not None:
-                cv.fill_rect(c - half, min(p_q1, p_q3), c + half, max(p_q1, p_q3), fill)
-            for y in (p_q1, p_q3):
-                cv.hline(y, c - half, c + half, lw, ink)
-            for x in (c - half, c + half):
-                cv.vline(x, min(p_q1, p_q3), max(p_q1, p_q3), lw, ink)
-            cv.hline(p_med, c - half, c + half, lw * 1.5, ink)
-            cv.vline(c, min(p_lo, p_q1), max(p_lo, p_q1), lw, ink)
-            cv.vline(c, min(p_q3, p_hi), max(p_q3, p_hi), lw, ink)
-            _points(cv, np.full(len(out), c), val(out), st.replace(point_alpha=1.0), ink, region)
+        if fill is not None:
+            rect(min(p_q1, p_q3), max(p_q1, p_q3), c - half, c + half)
+        for v in (p_q1, p_q3):
+            across(v, c - half, c + half, lw)
+        for edge in (c - half, c + half):
+            along(edge, min(p_q1, p_q3), max(p_q1, p_q3))
+        across(p_med, c - half, c + half, lw * 1.5)
+        along(c, min(p_lo, p_q1), max(p_lo, p_q1))
+        along(c, min(p_q3, p_hi), max(p_q3, p_hi))
+        pv, pg = val(out), np.full(len(out), c)
+        _points(cv, *((pv, pg) if sideways else (pg, pv)), st.replace(point_alpha=1.0), ink, region)
     return cv.to_uint8()
 
 

@@ -45,19 +45,26 @@ def load_init_weights(model: L.LightningModule, path: str | Path, classes: Seque
         for key in sorted(set(their_net) & set(our_net) - INIT_ONLY_NET_OPTIONS)
         if their_net[key] != our_net[key]
     ]
-    if int(theirs["image_size"]) != int(ours["image_size"]):
-        differ.append(f"image_size={theirs['image_size']} there, {ours['image_size']} here")
+    size = f"image_size={theirs['image_size']} there, {ours['image_size']} here"
+    resized = int(theirs["image_size"]) != int(ours["image_size"])
     if differ:
         raise CheckpointError(
-            f"init_weights: {path} does not fit the model to train: {'; '.join(differ)} (set model.net.* and "
+            f"init_weights: {path} does not fit the model to train: {'; '.join(differ + [size] * resized)} (set "
+            "model.net.* and "
             "data.image_size to the file's)"
         )
-    try:
+    try:  # a network whose weights do not depend on the input size (coordconv, resnet18) may change it
         model.net.load_state_dict(net.state_dict())
     except RuntimeError as err:
-        raise CheckpointError(
-            f"init_weights: {path} does not fit the model to train ({str(err).splitlines()[0]})"
-        ) from None
+        why = size if resized else str(err).splitlines()[0]
+        raise CheckpointError(f"init_weights: {path} does not fit the model to train ({why})") from None
+    if resized:
+        log.info(
+            "init_weights: %s was trained at %s px; fine-tuning it at %s px",
+            path,
+            theirs["image_size"],
+            ours["image_size"],
+        )
     their_interp = theirs.get("interpolation") or "nearest"
     if their_interp != ours.get("interpolation"):
         log.warning(

@@ -274,6 +274,7 @@ def test_init_weights_from_a_run_folder(
          r"net\.lstm_size=8 there, 150 here; image_size=32 there, 256 here"),
         (("data.image_size=32", "model.net.hidden_size=4"), r"net\.lstm_size=8 there, 150 here \(set model\.net"),
         (("data.image_size=32", "model=bigru"), r"net\.arch='seed_lstm' there, 'bigru' here"),
+        (("model.net.lstm_size=8", "model.net.hidden_size=4"), r"fit the model to train \(image_size=32 there, 256 here\)$"),
     ],
 )  # fmt: skip
 def test_init_weights_with_another_network_is_refused(
@@ -283,6 +284,35 @@ def test_init_weights_with_another_network_is_refused(
     with pytest.raises(CheckpointError, match=match) as info:
         train(cfg)
     assert "\n" not in str(info.value)
+
+
+def test_init_weights_at_another_image_size_for_a_size_free_network(
+    tiny_root: Path, tmp_path: Path, train_cfg
+) -> None:
+    """CoordConv's weights do not depend on the input size: a 32 px network starts a 64 px run (fine-tuning at a
+    finer input), which then holds its learned weights unchanged at lr 0."""
+    classes = ["biased", "ceiling", "none", "outlier"]
+    small = save_checkpoint(
+        PlotLSTM(4, classes, image_size=32, net=dict(arch="coordconv", channels=[4, 8])), tmp_path / "c.pt"
+    )
+    cfg = train_cfg(
+        tiny_root,
+        "model=coordconv",
+        "model.net.channels=[4,8]",
+        "data.image_size=64",
+        f"init_weights={small}",
+        "model.lr=0",
+        "trainer.max_epochs=1",
+        "+trainer.limit_train_batches=1",
+        "+trainer.limit_val_batches=1",
+        "test=false",
+    )
+    result = train(cfg)
+    trained, given = _net_weights(Path(result["best_checkpoint"])), _net_weights(small)
+    learned = [k for k in given if k.endswith(("weight", "bias"))]  # BatchNorm's running statistics do move
+    assert trained.keys() == given.keys() and len(learned) == 8
+    assert all(torch.equal(trained[k], given[k]) for k in learned)
+    assert torch.load(result["best_checkpoint"], weights_only=True)["hyper_parameters"]["image_size"] == 64
 
 
 def test_init_weights_with_other_classes_is_refused(tiny_root: Path, tmp_path: Path, train_cfg) -> None:

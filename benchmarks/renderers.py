@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from statsmodels.stats.proportion import proportion_confint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -150,11 +151,14 @@ def draw_negatives(
 
 
 def score(truth: Sequence[str], labels: Sequence[str], classes: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, per-class recall and the share answered ``unrecognized`` of residual plots."""
+    """Accuracy (with its Wilson 95 % interval), per-class recall and the share answered ``unrecognized`` of
+    residual plots."""
     t, p = np.asarray(truth), np.asarray(labels)
+    low, high = proportion_confint(int(np.sum(t == p)), len(t), alpha=0.05, method="wilson")
     return {
         "n": len(t),
         "accuracy": float(np.mean(t == p)),
+        "interval": [float(low), float(high)],
         "recall": {c: float(np.mean(p[t == c] == c)) for c in classes if np.any(t == c)},
         "unrecognized": float(np.mean(p == UNRECOGNIZED)),
     }
@@ -222,7 +226,14 @@ def _save(folder: Path, drawn: Sequence[tuple[str, Image.Image]], labels: Sequen
 
 def print_table(result: dict[str, Any]) -> None:
     classes = result["classes"]
-    head = ["renderer", "n", "accuracy", *(f"recall {c}" for c in classes), "wrongly unrecognized"]
+    head = [
+        "renderer",
+        "n",
+        "accuracy",
+        "95% interval",
+        *(f"recall {c}" for c in classes),
+        "wrongly unrecognized",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     rows = dict(result["renderers"])
@@ -232,6 +243,7 @@ def print_table(result: dict[str, Any]) -> None:
         recalls = [f"{100 * r['recall'][c]:.1f}%" if c in r["recall"] else "-" for c in classes]
         print(
             f"| {name} | {r['n']} | {100 * r['accuracy']:.2f}% | "
+            f"{100 * r['interval'][0]:.1f}-{100 * r['interval'][1]:.1f}% | "
             + " | ".join(recalls)
             + f" | {100 * r['unrecognized']:.2f}% |"
         )

@@ -49,3 +49,15 @@ def test_bad_sample_size_is_one_line(argv: list[str], message: str, capsys: pyte
         renderers.main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_score_gives_a_wilson_interval_that_narrows_with_n() -> None:
+    """99 right of 100 and 990 of 1,000: the same accuracy, an interval around it, narrower for more plots."""
+    small = renderers.score(["none"] * 100, ["none"] * 99 + ["biased"], ["none"])
+    large = renderers.score(["none"] * 1000, ["none"] * 990 + ["biased"] * 10, ["none"])
+    for r in (small, large):
+        low, high = r["interval"]
+        assert low < r["accuracy"] == 0.99 < high <= 1.0
+    assert large["interval"][1] - large["interval"][0] < small["interval"][1] - small["interval"][0]
+    # Wilson, not the normal approximation (0.970)
+    assert small["interval"][0] == pytest.approx(0.9455, abs=1e-3)

@@ -15,9 +15,9 @@ renderers' residual plots wrongly answered ``unrecognized``.
 Run: ``python benchmarks/renderers.py [--ckpt RUN_OR_FILE] --per-class 50 [--json out.json]``; without
 ``--ckpt`` the bundled model (``PlotClassifier.pretrained()``) is read. The model card's figures use
 ``--per-class 200`` (1,200 plots a renderer: enough to judge a 97 % recall goal per class; about 25 minutes of
-drawing on 2 cores, once, with ``--cache``). Each accuracy comes with its Wilson 95 % interval. ``--n-range LO HI`` and ``--n-scale
-uniform|log`` set the data sets' sample size (default: the reference's, uniform in 100..10,000), so that small-n
-plots, as analysts often have, can be measured: ``--n-range 20 500 --n-scale log``.
+drawing on 2 cores, once, with ``--cache``). Each accuracy comes with its Wilson 95 % interval. ``--n-range LO
+HI`` and ``--n-scale uniform|log`` set the data sets' sample size (default: the reference's, uniform in
+100..10,000), so that small-n plots, as analysts often have, can be measured: ``--n-range 20 500 --n-scale log``.
 """
 
 from __future__ import annotations

@@ -48,9 +48,9 @@ def load_init_weights(model: L.LightningModule, path: str | Path, classes: Seque
     size = f"image_size={theirs['image_size']} there, {ours['image_size']} here"
     resized = int(theirs["image_size"]) != int(ours["image_size"])
     if differ:
+        differ += [size] if resized else []
         raise CheckpointError(
-            f"init_weights: {path} does not fit the model to train: {'; '.join(differ + [size] * resized)} (set "
-            "model.net.* and "
+            f"init_weights: {path} does not fit the model to train: {'; '.join(differ)} (set model.net.* and "
             "data.image_size to the file's)"
         )
     try:  # a network whose weights do not depend on the input size (coordconv, resnet18) may change it

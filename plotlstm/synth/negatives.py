@@ -252,9 +252,8 @@ def _box(rng: np.random.Generator, st: Style) -> np.ndarray:
     ink = (0, 0, 0) if fill is None or rng.random() < 0.5 else (60, 60, 60)
     lw = float(rng.uniform(0.8, 2.0))
 
-    def across(
-        v: float, g0: float, g1: float, width: float
-    ) -> None:  # across the value axis, at value pixel v
+    # The box's strokes, named by the value axis so that one drawing serves upright and sideways boxes.
+    def across(v: float, g0: float, g1: float, width: float) -> None:  # across the value axis, at value v
         (cv.vline if sideways else cv.hline)(v, g0, g1, width, ink)
 
     def along(at: float, v0: float, v1: float) -> None:  # along the value axis, at group pixel `at`

@@ -182,7 +182,8 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     console.print(cm)
     console.print(
         f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}, "
-        f"{result['misclassified']} misclassified; checkpoint {escape(result['checkpoint'])}"
+        + (f"calibration error {ece:.4f}, " if (ece := result.get("calibration_error")) is not None else "")
+        + f"{result['misclassified']} misclassified; checkpoint {escape(result['checkpoint'])}"
     )
     for key, path in result["files"].items():
         console.print(f"  {key}: {path}", soft_wrap=True, highlight=False, markup=False)

@@ -56,6 +56,17 @@ def test_hand_computed_example() -> None:
     assert classification_report(PROBS, TARGETS, CLASSES, loss=0.25)["loss"] == 0.25
 
 
+def test_calibration_error_is_the_gap_between_confidence_and_share_right() -> None:
+    """4 plots at top probability 0.9, all right (gap 0.1), and 4 at 0.65, half right (gap 0.15): 0.125."""
+    sure, unsure = [0.9, 0.05, 0.05], [0.65, 0.25, 0.1]
+    probs = torch.tensor([sure] * 4 + [unsure] * 4)
+    targets = torch.tensor([0] * 4 + [0, 0, 1, 2])
+    r = classification_report(probs, targets, CLASSES)
+    assert r["calibration_error"] == pytest.approx(0.5 * 0.1 + 0.5 * 0.15, abs=1e-6)
+    honest = classification_report(torch.tensor([[1.0, 0.0, 0.0]] * 3), torch.tensor([0, 0, 0]), CLASSES)
+    assert honest["calibration_error"] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_perfect_and_worst_predictions() -> None:
     targets = torch.tensor([0, 1, 1, 0])
     right = torch.nn.functional.one_hot(targets, 2).float()

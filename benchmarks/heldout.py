@@ -1,0 +1,104 @@
+"""Held-out generator plots: how checkpoints of the bundled model's recipe compare on plots none of them trained on.
+
+The ``general`` preset (``plotlstm/conf/synth/general.yaml``: seed, style, sample sizes) draws each plot from its
+own seed, so plot ids past every training set's are held out from all of them: ids 30,000-30,999 of each class
+(7,000 plots) by default, above the 30,000-a-class set's training ids. They are drawn once into ``--cache``.
+
+For each checkpoint it prints accuracy (the labels ``predict`` gives, after the ``unrecognized`` rules), recall by
+class, accuracy by sample size n, and how the top probability matches the share right (reliability). With two or
+more checkpoints, each against the first: plots only one got right and McNemar's exact test (statsmodels).
+
+Run: ``python benchmarks/heldout.py --ckpt bundled --ckpt RUN_OR_FILE [--ids 30000 31000] [--cache runs/heldout]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import OmegaConf
+from statsmodels.stats.contingency_tables import mcnemar
+
+from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.unrecognized import UNRECOGNIZED
+from plotlstm.synth.generator import make_plot, plot_header
+from plotlstm.synth.simulate import check_params, check_sample_size
+
+PRESET = Path(__file__).resolve().parents[1] / "plotlstm" / "conf" / "synth" / "general.yaml"
+N_BINS = ((20, 50), (50, 100), (100, 300), (300, 1000), (1000, 10_001))
+CONFIDENCE_BINS = np.linspace(0.0, 1.0, 11)
+
+
+def _draw(job: tuple[dict[str, Any], str, int, Path]) -> None:
+    preset, cls, pid, path = job
+    if not path.exists():
+        image = make_plot(
+            preset["seed"], cls, pid, preset["style"], None, preset["n_range"], preset["n_scale"]
+        )
+        image.save(path)
+
+
+def held_out(ids: range, cache: Path, workers: int) -> tuple[list[Path], np.ndarray, np.ndarray]:
+    """(files, true classes, n) of plots ``ids`` of every class of the preset, drawn where missing."""
+    preset = OmegaConf.to_container(OmegaConf.load(PRESET))
+    sample = check_sample_size(preset["n_range"], preset["n_scale"])
+    params = check_params(preset["class_params"])
+    jobs, truth, ns = [], [], []
+    for cls in preset["classes"]:
+        (cache / cls).mkdir(parents=True, exist_ok=True)
+        for pid in ids:
+            jobs.append((preset, cls, pid, cache / cls / f"{cls}_{pid:06d}.png"))
+            truth.append(cls)
+            ns.append(plot_header(preset["seed"], cls, pid, params, sample).n)
+    with ProcessPoolExecutor(workers or None) as pool:
+        list(pool.map(_draw, jobs, chunksize=64))
+    return [job[3] for job in jobs], np.array(truth), np.array(ns)
+
+
+def report(name: str, labels: np.ndarray, top: np.ndarray, truth: np.ndarray, ns: np.ndarray) -> None:
+    right = labels == truth
+    recall = ", ".join(f"{c} {100 * right[truth == c].mean():.1f}%" for c in sorted(set(truth)))
+    print(f"\n{name}: {100 * right.mean():.2f}% of {len(right)} ({recall})")
+    plots = truth != UNRECOGNIZED
+    for lo, hi in N_BINS:
+        m = plots & (ns >= lo) & (ns < hi)
+        print(
+            f"  n {lo}-{hi - 1}: {m.sum()} plots, {100 * right[m].mean():.1f}% right, mean top p {top[m].mean():.3f}"
+        )
+    for lo, hi in zip(CONFIDENCE_BINS[:-1], CONFIDENCE_BINS[1:], strict=True):
+        m = plots & (top >= lo) & ((top < hi) | (hi == 1.0))
+        if m.any():
+            print(f"  top p {lo:.1f}-{hi:.1f}: {m.sum()} plots, {100 * right[m].mean():.1f}% right")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ckpt", action="append", required=True, help="checkpoint, run folder or 'bundled'")
+    parser.add_argument("--ids", type=int, nargs=2, default=[30_000, 31_000], metavar=("FIRST", "END"))
+    parser.add_argument("--cache", type=Path, default=Path("runs/heldout"))
+    parser.add_argument("--workers", type=int, default=0, help="drawing processes, 0 = all cores")
+    args = parser.parse_args(argv)
+    files, truth, ns = held_out(range(*args.ids), args.cache, args.workers)
+    right = {}
+    for ckpt in args.ckpt:
+        clf = PlotClassifier.pretrained() if ckpt == "bundled" else PlotClassifier.from_checkpoint(ckpt)
+        preds = clf.predict([str(f) for f in files])
+        labels = np.array([p.label for p in preds])
+        top = np.array([max(p.probabilities.values()) for p in preds])
+        report(ckpt, labels, top, truth, ns)
+        right[ckpt] = labels == truth
+    first, *others = args.ckpt
+    for other in others:
+        a, b = right[first], right[other]
+        table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
+        p = mcnemar(table, exact=True).pvalue
+        print(
+            f"\n{other} against {first}: {table[1][0]} only it right, {table[0][1]} only {first}; McNemar p {p:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -180,10 +180,11 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     for name, row in zip(classes, result["confusion_matrix"], strict=True):
         cm.add_row(escape(name), *(str(v) for v in row))
     console.print(cm)
+    ece = result.get("calibration_error")
+    calibration = "" if ece is None else f"calibration error {ece:.4f}, "
     console.print(
-        f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}, "
-        + (f"calibration error {ece:.4f}, " if (ece := result.get("calibration_error")) is not None else "")
-        + f"{result['misclassified']} misclassified; checkpoint {escape(result['checkpoint'])}"
+        f"accuracy [bold]{result['accuracy']:.4f}[/bold], loss {result['loss']:.4f}, {calibration}"
+        f"{result['misclassified']} misclassified; checkpoint {escape(result['checkpoint'])}"
     )
     for key, path in result["files"].items():
         console.print(f"  {key}: {path}", soft_wrap=True, highlight=False, markup=False)

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from plotlstm.inference.check import FitData, check, draw
-from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.synth import render as render_module
 from plotlstm.synth.binned import binned_lowess
@@ -93,7 +93,7 @@ def main() -> None:
         ckpt = args.ckpt
         if ckpt is None:
             torch.manual_seed(0)
-            ckpt = save_checkpoint(
+            ckpt = Checkpoint.save(
                 PlotLSTM(4, ["biased", "ceiling", "none", "outlier"]), Path(tmp) / "m.ckpt"
             )
         classifier = PlotClassifier.from_checkpoint(ckpt, device="cpu")

@@ -1,6 +1,6 @@
 """Held-out generator plots: how checkpoints of the bundled model's recipe compare on plots none of them trained on.
 
-The ``general`` preset (``plotlstm/conf/synth/general.yaml``: seed, style, sample sizes) draws each plot from its
+The ``general`` preset (``conf/synth/general.yaml``: seed, style, sample sizes) draws each plot from its
 own seed, so plot ids past every training set's are held out from all of them: ids 30,000-30,999 of each class
 (7,000 plots) by default, above the 30,000-a-class set's training ids. They are drawn once into ``--cache``.
 
@@ -27,7 +27,7 @@ from plotlstm.inference.unrecognized import UNRECOGNIZED
 from plotlstm.synth.generator import make_plot, plot_header
 from plotlstm.synth.simulate import check_params, check_sample_size
 
-PRESET = Path(__file__).resolve().parents[1] / "plotlstm" / "conf" / "synth" / "general.yaml"
+PRESET = Path(__file__).resolve().parents[1] / "conf" / "synth" / "general.yaml"
 N_BINS = ((20, 50), (50, 100), (100, 300), (300, 1000), (1000, 10_001))
 CONFIDENCE_BINS = np.linspace(0.0, 1.0, 11)
 

@@ -1,6 +1,6 @@
 """Export a trained run as the package's bundled model, ``plotlstm/weights/general.pt`` (weights only).
 
-The file has the layout :func:`plotlstm.inference.checkpoint.save_checkpoint` writes (``state_dict``,
+The file has the layout :meth:`plotlstm.models.checkpoint.Checkpoint.save` writes (``state_dict``,
 ``hyper_parameters``), so ``torch.load(weights_only=True)`` and ``PlotClassifier.from_checkpoint`` read it, plus
 ``"unrecognized": {"min_confidence": t}``: the confidence threshold of ``plotlstm.inference.unrecognized``,
 calibrated on the run's own held-out split (the generator's test plots, never the renderers benchmark) as the
@@ -19,11 +19,10 @@ from pathlib import Path
 
 import torch
 
-from plotlstm.atomic import atomic_path
-from plotlstm.inference.checkpoint import read_checkpoint
 from plotlstm.inference.classifier import BUNDLED_MODEL, PlotClassifier
 from plotlstm.inference.evaluation import load_folder, predict_folder
 from plotlstm.inference.unrecognized import UNRECOGNIZED
+from plotlstm.models.checkpoint import Checkpoint, write
 
 
 def calibrate(classifier: PlotClassifier, folder: Path, quantile: float, cap: float) -> float:
@@ -43,22 +42,20 @@ def main() -> None:
     parser.add_argument("--quantile", type=float, default=0.002)
     parser.add_argument("--max-threshold", type=float, default=0.6)
     args = parser.parse_args()
-    classifier = PlotClassifier.from_checkpoint(args.ckpt)
+    ckpt = Checkpoint.open(args.ckpt)
+    classifier = PlotClassifier.from_checkpoint(ckpt)
     threshold = calibrate(classifier, args.data, args.quantile, args.max_threshold)
-    ckpt = read_checkpoint(classifier.checkpoint)
     weights = {  # the weights and what rebuilds the network: no optimizer state, no callbacks
-        "state_dict": ckpt["state_dict"],
-        "hyper_parameters": ckpt["hyper_parameters"],
-        "pytorch-lightning_version": ckpt.get("pytorch-lightning_version", ""),
+        "state_dict": ckpt.state_dict,
+        "hyper_parameters": ckpt.hparams,
+        "pytorch-lightning_version": ckpt.extras.get("pytorch-lightning_version", ""),
         "unrecognized": {"min_confidence": threshold},
         "source": {
             "checkpoint": Path(classifier.checkpoint).name,
             "calibrated_on": f"{args.data.parent.name}/{args.data.name}",
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.out) as tmp:
-        torch.save(weights, tmp)
+    write(weights, args.out)
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     size = args.out.stat().st_size
     print(f"{args.out}: {size / 1e6:.2f} MB, sha256 {digest}, min_confidence {threshold:.4f}")

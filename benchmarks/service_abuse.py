@@ -48,13 +48,13 @@ def tiny_checkpoint(folder: Path) -> Path:
     """An untrained PlotLSTM of image size 32 and a small LSTM: the model's cost is not what is measured."""
     import torch
 
-    from plotlstm.inference.checkpoint import save_checkpoint
+    from plotlstm.models.checkpoint import Checkpoint
     from plotlstm.models.module import PlotLSTM
 
     torch.manual_seed(0)
     classes = ["biased", "ceiling", "none", "outlier"]
     model = PlotLSTM(len(classes), classes, image_size=32, net=dict(lstm_size=8, hidden_size=4))
-    return save_checkpoint(model, folder / "tiny.ckpt")
+    return Checkpoint.save(model, folder / "tiny.ckpt")
 
 
 def plot_pngs(folder: Path) -> list[tuple[str, bytes]]:

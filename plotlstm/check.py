@@ -22,7 +22,7 @@ from rich.table import Table
 
 from plotlstm.atomic import atomic_path, write_json
 from plotlstm.cli import command, required
-from plotlstm.errors import CheckError
+from plotlstm.errors import CheckError, first_line
 from plotlstm.inference.check import CheckResult, check, check_many, load_classifier
 
 INPUT_FORMATS = (".csv", ".parquet", ".pq")
@@ -46,7 +46,7 @@ def read_table(path: str | Path) -> Any:
     except ImportError:
         raise CheckError(f"input: reading {path} needs pyarrow (pip install pyarrow)") from None
     except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise CheckError(f"input: {path} is not a readable table ({first})") from None
 
 

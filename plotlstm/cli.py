@@ -1,5 +1,5 @@
-"""What the commands (``python -m plotlstm.<command>``) share: the configs in ``plotlstm/conf`` and the rule that
-a user's mistake is one line, ``error: ...``, with exit status 2."""
+"""What the commands (``python -m plotlstm.<command>``) share: the configs in ``conf/`` and the rule that a user's
+mistake is one line, ``error: ...``, with exit status 2."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from omegaconf import DictConfig
 
 from plotlstm.errors import PlotLSTMError, one_line_errors
 
-CONF_DIR = str(Path(__file__).resolve().with_name("conf"))
+_PACKAGE = Path(__file__).resolve().parent
+CONF_DIR = str(_PACKAGE / "conf" if (_PACKAGE / "conf").is_dir() else _PACKAGE.parent / "conf")
+"""The Hydra configs: ``conf/`` at the top of a checkout (an editable install), ``plotlstm/conf`` in a wheel."""
 T = TypeVar("T")
 
 

@@ -47,16 +47,27 @@ EXIT_NOTHING_DONE = 1
 TRACEBACK_ENV = "PLOTLSTM_TRACEBACK"
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message, or its type's name when it has none."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def one_line(err: BaseException) -> str:
+    """An error's whole message on one line (whitespace runs joined), or its type's name when it has none."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def describe(err: BaseException) -> str:
     """One line for any error: the message of a PlotLSTMError, the file and reason of an OSError, else the
     exception's type and first line."""
     if isinstance(err, PlotLSTMError):
-        return " ".join(str(err).split())
+        return one_line(err)
     if isinstance(err, OSError) and err.strerror:
         where = f"{err.filename}: " if err.filename else ""
         return f"{where}{err.strerror}"
-    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+    first = first_line(err)
+    return type(err).__name__ if first == type(err).__name__ else f"{type(err).__name__}: {first}"
 
 
 @contextlib.contextmanager

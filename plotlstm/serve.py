@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from omegaconf import DictConfig
 
 from plotlstm.cli import command
-from plotlstm.errors import PlotLSTMError
+from plotlstm.errors import PlotLSTMError, first_line
 from plotlstm.inference.classifier import PlotClassifier, pick_device
 from plotlstm.service import ServiceSettings, create_app
 from plotlstm.service.server import LOG_LEVELS, uvicorn_config
@@ -85,9 +85,7 @@ def build_app(cfg: DictConfig) -> FastAPI:
             cfg.get("ckpt_path"), device=cfg.get("device", "auto"), batch_size=settings.max_batch_size
         )
     except (RuntimeError, AssertionError) as err:  # an unknown or unavailable device
-        raise PlotLSTMError(
-            f"device: {cfg.get('device')!r} is not usable ({str(err).splitlines()[0]})"
-        ) from None
+        raise PlotLSTMError(f"device: {cfg.get('device')!r} is not usable ({first_line(err)})") from None
     return create_app(classifier, settings)
 
 

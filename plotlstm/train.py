@@ -13,9 +13,9 @@ from omegaconf import DictConfig
 
 from plotlstm.atomic import write_json
 from plotlstm.cli import command
-from plotlstm.errors import CheckpointError, SettingsMismatchError
-from plotlstm.inference.checkpoint import checkpoint_classes
-from plotlstm.models.init_weights import find_init_weights, load_init_weights
+from plotlstm.errors import SettingsMismatchError
+from plotlstm.models.checkpoint import Checkpoint
+from plotlstm.models.init_weights import load_init_weights
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,14 @@ def ensure_data(cfg: DictConfig) -> None:
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Fit and test as ``cfg`` says; return the metrics (also written to ``metrics.json`` in the run folder)."""
     L.seed_everything(cfg.seed, workers=True)
-    init = find_init_weights(cfg.init_weights) if cfg.get("init_weights") else None
+    # both read (and checked) once, before any data is drawn
+    init = Checkpoint.open(cfg.init_weights, "init_weights") if cfg.get("init_weights") else None
+    resume = Checkpoint.open(cfg.ckpt_path) if cfg.get("ckpt_path") else None
     ensure_data(cfg)
     datamodule = instantiate(cfg.data)
     classes = datamodule.check()
-    if cfg.get("ckpt_path") and checkpoint_classes(cfg.ckpt_path) != classes:
-        raise CheckpointError(
-            f"ckpt_path: {cfg.ckpt_path} was trained on classes {checkpoint_classes(cfg.ckpt_path)}, "
-            f"but {cfg.data.root} has {classes}"
-        )
+    if resume:
+        resume.require_classes(classes, str(cfg.data.root))
     model = instantiate(cfg.model, num_classes=len(classes), class_names=classes)
     if init:
         load_init_weights(model, init, classes, str(cfg.data.root))
@@ -67,7 +66,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
 
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    trainer.fit(model, datamodule=datamodule, ckpt_path=str(resume.path) if resume else None)
     metrics = {k: v.item() for k, v in trainer.callback_metrics.items()}
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if cfg.get("test"):
@@ -76,7 +75,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     out = Path(trainer.default_root_dir)
     result = {
         "classes": classes,
-        "init_weights": str(init) if init else None,
+        "init_weights": str(init.path) if init else None,
         "best_checkpoint": best,
         "epochs": trainer.current_epoch,
         "metrics": metrics,

@@ -11,7 +11,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-CONF = Path(__file__).resolve().parents[1] / "plotlstm" / "conf"
+CONF = Path(__file__).resolve().parents[1] / "conf"
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
@@ -125,11 +125,11 @@ def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def four_class_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained four-class checkpoint with a tiny network (32 px input): fast to load and run."""
-    from plotlstm.inference.checkpoint import save_checkpoint
+    from plotlstm.models.checkpoint import Checkpoint
     from plotlstm.models.module import PlotLSTM
 
     torch.manual_seed(0)
     model = PlotLSTM(
         4, ["biased", "ceiling", "none", "outlier"], image_size=32, net=dict(lstm_size=8, hidden_size=4)
     )
-    return save_checkpoint(model, tmp_path_factory.mktemp("four") / "model.ckpt")
+    return Checkpoint.save(model, tmp_path_factory.mktemp("four") / "model.ckpt")

@@ -19,7 +19,7 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-from plotlstm.errors import DataError
+from plotlstm.errors import DataError, first_line
 
 IMAGE_SIZE = 256
 INTERPOLATIONS = {
@@ -47,11 +47,6 @@ class ImageTooLarge(DataError):
 
 class CorruptImage(DataError):
     """An image in an accepted format whose data is truncated or corrupt."""
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _is_text_limit(err: BaseException) -> bool:
@@ -113,11 +108,11 @@ def decode_rgb(img: Image.Image, name: str = "") -> Image.Image:
             if _is_text_limit(err):
                 raise _text_limit(name) from None
             raise CorruptImage(
-                f"{name}: truncated or corrupt {img.format} image ({_first_line(err)})"
+                f"{name}: truncated or corrupt {img.format} image ({first_line(err)})"
             ) from None
         except Exception as err:  # noqa: BLE001 - any decoder failure is the file's fault
             raise CorruptImage(
-                f"{name}: truncated or corrupt {img.format} image ({_first_line(err)})"
+                f"{name}: truncated or corrupt {img.format} image ({first_line(err)})"
             ) from None
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from threadpoolctl import ThreadpoolController
 
-from plotlstm.errors import CheckError, PlotLSTMError
+from plotlstm.errors import CheckError, PlotLSTMError, first_line, one_line
 from plotlstm.synth.binned import binned_lowess
 from plotlstm.synth.render import render
 from plotlstm.synth.style import R_STYLE, Style
@@ -175,7 +175,7 @@ def _from_estimator(estimator: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndar
     try:
         prediction = estimator.predict(X)
     except Exception as err:  # noqa: BLE001 - the estimator's own failure, told in one line
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise CheckError(f"{kind}.predict(X) failed: {first}") from None
     fitted = _column(prediction, f"{kind}.predict(X)")
     observed = _column(y, "y")
@@ -272,23 +272,14 @@ def _load(path: str, mtime: float, device: str) -> Any:
 
 def load_classifier(ckpt_path: str | Path | None = None, device: str = "auto") -> Any:
     """A PlotClassifier for ``ckpt_path`` (kept for the next call while the file is unchanged), else the bundled
-    model when this version has one."""
-    from plotlstm.inference.checkpoint import resolve_checkpoint
+    model."""
     from plotlstm.inference.classifier import PlotClassifier
+    from plotlstm.models.checkpoint import find
 
     if ckpt_path is None or ckpt_path == "":
-        pretrained = getattr(PlotClassifier, "pretrained", None)
-        if pretrained is None:
-            raise CheckError(
-                "ckpt_path: give a checkpoint file or training run folder (no bundled model here)"
-            )
-        return pretrained()
-    path = resolve_checkpoint(ckpt_path)
+        return PlotClassifier.pretrained()
+    path = find(ckpt_path)
     return _load(str(path.resolve()), path.stat().st_mtime, device)
-
-
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 def check_many(
@@ -306,7 +297,7 @@ def check_many(
             data = validate(*extract(fit), drop_nonfinite=drop_nonfinite)
             ready.append((i, data, draw(data, style)))
         except PlotLSTMError as err:
-            results[i] = CheckResult(name, error=f"{name}: {_one_line(err)}")
+            results[i] = CheckResult(name, error=f"{name}: {one_line(err)}")
     predictions = classifier.predict([image for _, _, image in ready]) if ready else []
     for (i, data, image), p in zip(ready, predictions, strict=True):
         results[i] = CheckResult(

@@ -17,10 +17,10 @@ from PIL import Image
 from torch import nn
 
 from plotlstm.data.images import image_to_uint8, open_rgb, scale
-from plotlstm.errors import CheckpointError, DataError, PlotLSTMError
-from plotlstm.inference.checkpoint import load_network, read_checkpoint, resolve_checkpoint
+from plotlstm.errors import CheckpointError, DataError, PlotLSTMError, one_line
 from plotlstm.inference.results import Prediction
 from plotlstm.inference.unrecognized import decide
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.networks import probabilities
 from plotlstm.progress import track
 
@@ -51,10 +51,6 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     elif chosen.type not in ("cpu", "cuda", "mps"):
         raise PlotLSTMError(f"device: {device!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
     return chosen
-
-
-def one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 class PlotClassifier:
@@ -89,22 +85,21 @@ class PlotClassifier:
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, device: str | torch.device = "auto", batch_size: int = 64
+        cls, checkpoint: str | Path | Checkpoint, device: str | torch.device = "auto", batch_size: int = 64
     ) -> PlotClassifier:
-        """Load a checkpoint file (or a training run's folder: its best) without executing pickled code."""
-        path = resolve_checkpoint(path)
-        net, hp = load_network(path)
-        rules = read_checkpoint(path).get("unrecognized")
+        """A checkpoint file, a training run's folder (its best) or an opened :class:`Checkpoint`, read once,
+        without executing pickled code."""
+        ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else Checkpoint.open(checkpoint)
         return cls(
-            net,
-            hp["class_names"],
-            hp["image_size"],
-            hp.get("interpolation") or "nearest",
+            ckpt.build_network(),
+            ckpt.classes,
+            ckpt.image_size,
+            ckpt.interpolation,
             device=device,
             batch_size=batch_size,
-            checkpoint=str(path),
-            hparams=hp,
-            min_confidence=float(rules.get("min_confidence", 0.0)) if isinstance(rules, dict) else 0.0,
+            checkpoint=str(ckpt.path),
+            hparams=ckpt.hparams,
+            min_confidence=ckpt.min_confidence,
         )
 
     @classmethod
@@ -118,9 +113,12 @@ class PlotClassifier:
 
     @classmethod
     def load(
-        cls, path: str | Path | None = None, device: str | torch.device = "auto", batch_size: int = 64
+        cls,
+        path: str | Path | Checkpoint | None = None,
+        device: str | torch.device = "auto",
+        batch_size: int = 64,
     ) -> PlotClassifier:
-        """``path`` when given (a checkpoint file or run folder), else the bundled model."""
+        """``path`` when given (a checkpoint file, run folder or :class:`Checkpoint`), else the bundled model."""
         if path in (None, ""):
             return cls.pretrained(device=device, batch_size=batch_size)
         return cls.from_checkpoint(path, device=device, batch_size=batch_size)  # type: ignore[arg-type]

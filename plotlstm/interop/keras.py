@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from plotlstm.atomic import atomic_path
-from plotlstm.errors import CheckpointError
+from plotlstm.errors import CheckpointError, first_line
+from plotlstm.models.checkpoint import write
 from plotlstm.models.lstm import RECURRENT_ACTIVATIONS
 
 # Keras's flow_from_directory sorts the class folders alphabetically, as PlotDataModule does; the seed's
@@ -121,7 +121,7 @@ def read_keras_file(path: str | Path) -> KerasFile:
     except (OSError, KeyError, ValueError, TypeError) as err:
         if isinstance(err, CheckpointError):
             raise
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise CheckpointError(f"in: {path} is not a readable Keras .h5 file ({first})") from None
 
 
@@ -364,15 +364,6 @@ def keras_to_plotlstm(
     }
 
 
-def write_checkpoint(ckpt: dict[str, Any], out: str | Path) -> Path:
-    """``torch.save`` ``ckpt`` to ``out`` atomically (a temporary file, then ``os.replace``); return ``out``."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        torch.save(ckpt, tmp)
-    return out
-
-
 def import_keras(
     src: str | Path,
     out: str | Path,
@@ -384,5 +375,5 @@ def import_keras(
     if out.exists() and src.exists() and out.resolve() == src.resolve():
         raise CheckpointError(f"out: {out} is the Keras file itself; choose another output path")
     ckpt = keras_to_plotlstm(src, class_names, recurrent_activation)
-    write_checkpoint(ckpt, out)
+    write(ckpt, out)
     return ckpt

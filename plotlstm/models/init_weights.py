@@ -8,8 +8,8 @@ from pathlib import Path
 
 import lightning as L
 
-from plotlstm.errors import CheckpointError
-from plotlstm.inference.checkpoint import load_network, read_checkpoint, resolve_checkpoint
+from plotlstm.errors import CheckpointError, first_line
+from plotlstm.models.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -18,27 +18,15 @@ INIT_ONLY_NET_OPTIONS = frozenset({"keras_init", "dropout"})
 differ between ``init_weights`` and the model being trained."""
 
 
-def find_init_weights(path: str | Path) -> Path:
-    """The file ``init_weights`` names (a run folder: its best checkpoint), checked to be a readable plotlstm
-    checkpoint: a missing or foreign file stops training before any data is drawn."""
-    path = resolve_checkpoint(path, "init_weights")
-    read_checkpoint(path, field="init_weights")
-    return path
-
-
-def load_init_weights(model: L.LightningModule, path: str | Path, classes: Sequence[str], root: str) -> Path:
-    """Start ``model``'s network from the network in ``path`` (a checkpoint, run folder or weights-only file such
-    as ``plotlstm/weights/general.pt``), after checking that it was trained on ``classes`` (``root``'s), in the
-    same order, and that its network and input size are the model's. Returns the file read; errors name
-    ``init_weights``. Optimiser, schedule and epoch count are the model's own (unlike ``ckpt_path``)."""
-    path = resolve_checkpoint(path, "init_weights")
-    net, theirs = load_network(path, "init_weights")
-    ours = dict(model.hparams)
-    if list(theirs["class_names"]) != list(classes):
-        raise CheckpointError(
-            f"init_weights: {path} was trained on classes {list(theirs['class_names'])}, but {root} has "
-            f"{list(classes)}"
-        )
+def load_init_weights(model: L.LightningModule, ckpt: Checkpoint, classes: Sequence[str], root: str) -> Path:
+    """Start ``model``'s network from the network of ``ckpt`` (opened from ``init_weights``: a checkpoint, run
+    folder or weights-only file such as ``plotlstm/weights/general.pt``), after checking that it was trained on
+    ``classes`` (``root``'s), in the same order, and that its network and input size are the model's. Returns
+    the file read; errors name ``init_weights``. Optimiser, schedule and epoch count are the model's own (unlike
+    ``ckpt_path``)."""
+    path, theirs, ours = ckpt.path, ckpt.hparams, dict(model.hparams)
+    ckpt.require_classes(list(classes), root)
+    net = ckpt.build_network()
     their_net, our_net = dict(theirs["net"]), dict(ours["net"])
     differ = [
         f"net.{key}={their_net[key]!r} there, {our_net[key]!r} here"
@@ -56,7 +44,7 @@ def load_init_weights(model: L.LightningModule, path: str | Path, classes: Seque
     try:  # a network whose weights do not depend on the input size (coordconv, resnet18) may change it
         model.net.load_state_dict(net.state_dict())
     except RuntimeError as err:
-        why = size if resized else str(err).splitlines()[0]
+        why = size if resized else first_line(err)
         raise CheckpointError(f"init_weights: {path} does not fit the model to train ({why})") from None
     if resized:
         log.info(

@@ -13,7 +13,8 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from plotlstm.data.images import scale
 from plotlstm.errors import TrainingError
-from plotlstm.models.networks import SEED_NET, build_network, plain, probabilities, upgrade_checkpoint
+from plotlstm.models.checkpoint import upgrade
+from plotlstm.models.networks import SEED_NET, build_network, plain, probabilities
 
 SCHEDULERS = ("none", "onecycle", "cosine")
 NAN_CHECK_EVERY = 25  # steps, when the trainer does not log (log_every_n_steps=0)
@@ -90,7 +91,7 @@ class PlotLSTM(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Resume from checkpoints of the layout before ``net`` (keys ``lstm.*`` become ``net.lstm.*``)."""
-        upgrade_checkpoint(checkpoint)
+        upgrade(checkpoint)
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.binary:

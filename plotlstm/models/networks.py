@@ -1,5 +1,4 @@
-"""The networks a model config can name (``model.net.arch``), how logits become probabilities, and the
-network's part of a checkpoint (``hyper_parameters.net``, weights ``net.*``)."""
+"""The networks a model config can name (``model.net.arch``) and how logits become probabilities."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "coordconv": CoordConvNet,
 }
 SEED_NET = {"arch": "seed_lstm"}
-LEGACY_NET_KEYS = ("lstm_size", "num_layers", "hidden_size", "dropout", "recurrent_activation", "keras_init")
 
 
 def plain(value: Any) -> Any:
@@ -32,23 +30,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [plain(v) for v in value]
     return value
-
-
-def upgrade_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
-    """A checkpoint written before the network was its own module (flat LSTM hyper-parameters, keys ``lstm.*``,
-    ``per_step.*``, ``head.*``) in today's layout (``net`` hyper-parameters, keys ``net.*``); others unchanged."""
-    hparams = ckpt.get("hyper_parameters")
-    if not isinstance(hparams, dict) or "net" in hparams:
-        return ckpt
-    net = dict(SEED_NET) | {k: hparams.pop(k) for k in LEGACY_NET_KEYS if k in hparams}
-    ckpt["hyper_parameters"] = {**hparams, "net": net}
-    state = ckpt.get("state_dict")
-    if isinstance(state, dict):
-        ckpt["state_dict"] = {
-            (f"net.{k}" if k.split(".")[0] in ("lstm", "per_step", "head") else k): v
-            for k, v in state.items()
-        }
-    return ckpt
 
 
 def build_network(arch: str = "seed_lstm", *, num_classes: int, image_size: int, **options: Any) -> nn.Module:

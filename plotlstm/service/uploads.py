@@ -22,7 +22,7 @@ from plotlstm.data.images import (
     decode_rgb,
     open_image,
 )
-from plotlstm.errors import DataError
+from plotlstm.errors import DataError, first_line
 from plotlstm.service.budget import Ticket
 from plotlstm.service.settings import ServiceSettings, image_bytes
 
@@ -196,9 +196,7 @@ async def _read(request: Request, settings: ServiceSettings, ticket: Ticket) -> 
             f"upload too slow: the body did not arrive within {settings.body_timeout_s:g} s (body_timeout_s)",
         ) from None
     except (MultipartParseError, ValueError) as err:
-        raise RequestError(
-            422, f"malformed multipart body ({str(err).splitlines()[0] if str(err) else 'unreadable'})"
-        ) from None
+        raise RequestError(422, f"malformed multipart body ({first_line(err)})") from None
     if not collector.uploads:
         others = (
             f" (got fields: {', '.join(sorted(collector.other_fields))})" if collector.other_fields else ""

@@ -39,7 +39,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from plotlstm.atomic import atomic_path, write_json
-from plotlstm.errors import GeneratorError, SettingsMismatchError
+from plotlstm.errors import GeneratorError, SettingsMismatchError, first_line
 from plotlstm.progress import ProgressBar
 from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
@@ -205,7 +205,7 @@ def _check_style(style: Any, seed: int, cls: str) -> None:
     try:
         make_plot(seed, cls, 0, style)
     except Exception as err:  # noqa: BLE001 - any failure to draw is the style's
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise GeneratorError(f"style: cannot draw a plot with this style ({first})") from None
 
 
@@ -302,12 +302,6 @@ def plot_header(
     if cls == NEGATIVE_CLASS:
         return Header(0, 0, 0)
     return draw_header(cls, plot_rng(seed, cls, pid), params, sample)
-
-
-def plot_shape(seed: int, cls: str, pid: int) -> tuple[int, int, int]:
-    """(n, predictors, controls) of a plot without simulating it (the rng's first three draws)."""
-    h = plot_header(seed, cls, pid)
-    return h.n, h.predictors, h.controls
 
 
 # --------------------------------------------------------------------------- drawing

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from plotlstm.inference.checkpoint import save_checkpoint as save_plotlstm
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 
 CLASSES = ["biased", "ceiling", "none", "outlier"]
@@ -58,5 +58,5 @@ def save_checkpoint(path: Path, image_size: int, seed: int = 0, classes: list[st
     torch.manual_seed(seed)
     classes = classes or CLASSES
     model = PlotLSTM(num_classes=len(classes), class_names=classes, image_size=image_size)
-    save_plotlstm(model, path)
+    Checkpoint.save(model, path)
     return path

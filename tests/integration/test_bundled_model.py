@@ -48,10 +48,10 @@ def test_sha256_is_the_cards() -> None:
 
 
 def test_given_checkpoint_still_wins(tmp_path: Path) -> None:
-    from plotlstm.inference.checkpoint import save_checkpoint
+    from plotlstm.models.checkpoint import Checkpoint
     from plotlstm.models.module import PlotLSTM
 
-    path = save_checkpoint(
+    path = Checkpoint.save(
         PlotLSTM(num_classes=2, class_names=["a", "b"], image_size=16), tmp_path / "x.ckpt"
     )
     assert PlotClassifier.load(path).classes == ["a", "b"]
@@ -102,7 +102,7 @@ def test_serve_and_evaluate_without_ckpt_path_use_the_bundled_model(tmp_path: Pa
     from plotlstm.serve import build_app
     from plotlstm.synth.generator import generate
 
-    with initialize_config_dir(config_dir=str(ROOT / "plotlstm" / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("serve", overrides=["device=cpu"])
     assert build_app(cfg).state.classifier.checkpoint == str(BUNDLED_MODEL)
     root = generate(

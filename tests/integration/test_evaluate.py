@@ -19,7 +19,6 @@ from PIL import Image
 
 from plotlstm.errors import CheckpointError, DataError
 from plotlstm.evaluate import evaluate, main
-from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.figures import (
     confusion_matrix_figure,
@@ -28,6 +27,7 @@ from plotlstm.inference.figures import (
     run_folder,
     training_curves_figure,
 )
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: 
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
     m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
-    return save_checkpoint(m, path)
+    return Checkpoint.save(m, path)
 
 
 def make_images(folder: Path, n: int, seed: int = 0, size: tuple[int, int] = (60, 40)) -> list[Path]:
@@ -92,7 +92,7 @@ def trained_run(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     from plotlstm.train import train
 
     run = tmp_path_factory.mktemp("train") / "run"
-    with initialize_config_dir(config_dir=str(ROOT / "plotlstm" / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose(
             config_name="train",
             overrides=[

@@ -28,7 +28,7 @@ from plotlstm.synth.simulate import (
     simulate_plot,
 )
 
-CONF = Path(__file__).resolve().parents[2] / "plotlstm" / "conf"
+CONF = Path(__file__).resolve().parents[2] / "conf"
 REPO = CONF.parents[1]
 SMALL = dict(classes=("none", "ceiling"), train_per_class=3, test_per_class=2, seed=5, progress=False)
 

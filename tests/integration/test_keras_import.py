@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from plotlstm.errors import CheckpointError
-from plotlstm.inference.checkpoint import read_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.interop.keras import import_keras, keras_to_plotlstm
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 
 pytestmark = pytest.mark.slow  # Keras 3 builds the reference models in a subprocess
@@ -150,19 +150,19 @@ def test_parameter_counts(keras_dir: Path) -> None:
 
 
 def test_checkpoint_file_loads_everywhere(keras_dir: Path, tmp_path: Path) -> None:
-    """The written file: read_checkpoint (weights_only), PlotClassifier, Keras's numbers, the file's metadata."""
+    """The written file: Checkpoint.open (weights_only), PlotClassifier, Keras's numbers, the file's metadata."""
     out = tmp_path / "sub" / "model.ckpt"
     src = h5_path(keras_dir, "bin_hard", "keras2")
     import_keras(src, out)
-    ckpt = read_checkpoint(out)
-    hp = ckpt["hyper_parameters"]
+    ckpt = Checkpoint.open(out)
+    hp = ckpt.hparams
     assert hp["class_names"] == ["ceiling", "none"]
     assert hp["interpolation"] == "nearest"
     assert hp["lr"] == 1e-4 and hp["betas"] == [0.9, 0.999]  # from the file's training_config
-    assert ckpt["plotlstm_import"] == {"source": str(src.resolve()), "keras_version": "2.2.4"}
-    assert "pytorch-lightning_version" in ckpt
-    assert set(ckpt["state_dict"]) == set(PlotLSTM(**hp).state_dict())
-    assert not torch.count_nonzero(ckpt["state_dict"]["net.lstm.bias_hh_l0"])
+    assert ckpt.extras["plotlstm_import"] == {"source": str(src.resolve()), "keras_version": "2.2.4"}
+    assert "pytorch-lightning_version" in ckpt.extras
+    assert set(ckpt.state_dict) == set(PlotLSTM(**hp).state_dict())
+    assert not torch.count_nonzero(ckpt.state_dict["net.lstm.bias_hh_l0"])
     classifier = PlotClassifier.from_checkpoint(out, device="cpu")
     keras = keras_outputs(keras_dir, "bin_hard")
     predictions = classifier.predict(torch.from_numpy(keras["images"]).permute(0, 3, 1, 2))

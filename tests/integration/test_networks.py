@@ -9,8 +9,8 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from plotlstm.inference.checkpoint import read_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.models.networks import NETWORKS
 from plotlstm.train import train
@@ -28,7 +28,7 @@ SMALL = ["data.image_size=64", "data.batch_size=4"]
 
 def test_every_network_has_a_config() -> None:
     assert sorted(CONFIGS) == sorted(NETWORKS)
-    conf = Path(__file__).resolve().parents[2] / "plotlstm" / "conf" / "model"
+    conf = Path(__file__).resolve().parents[2] / "conf" / "model"
     assert all((conf / f"{name}.yaml").is_file() for name in CONFIGS.values())
 
 
@@ -58,8 +58,9 @@ def test_checkpoint_predicts_as_the_trained_module(
     classifier = PlotClassifier.from_checkpoint(ckpt, device="cpu", batch_size=4)
     assert classifier.hparams["net"]["arch"] == arch and classifier.image_size == 64
 
-    module = PlotLSTM(**{k: v for k, v in read_checkpoint(ckpt)["hyper_parameters"].items()})
-    module.load_state_dict(read_checkpoint(ckpt)["state_dict"])
+    opened = Checkpoint.open(ckpt)
+    module = PlotLSTM(**opened.hparams)
+    module.load_state_dict(opened.state_dict)
     paths = sorted((tiny_root / "test").glob("*/*.png"))[:6]
     images = [classifier.prepare(p) for p in paths]
     with torch.inference_mode():

@@ -15,9 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.results import write_predictions
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.predict import expand_inputs, main
 
@@ -28,7 +28,7 @@ def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: 
     """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
     m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
-    return save_checkpoint(m, path)
+    return Checkpoint.save(m, path)
 
 
 @pytest.fixture

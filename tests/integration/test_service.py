@@ -389,7 +389,7 @@ def test_torch_threads_option(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def compose_serve(*overrides: str):
-    with initialize_config_dir(config_dir=str(ROOT / "plotlstm" / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose("serve", overrides=list(overrides))
 
 

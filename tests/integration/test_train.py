@@ -14,7 +14,7 @@ import torch
 from omegaconf import DictConfig
 
 from plotlstm.errors import CheckpointError, GeneratorError, TrainingError
-from plotlstm.inference.checkpoint import save_checkpoint
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.train import train
 
@@ -200,7 +200,7 @@ def test_checkpoint_with_other_classes_is_refused(
 ) -> None:
     model = PlotLSTM(num_classes=2, class_names=["ceiling", "none"])
     ckpt = tmp_path / "binary.ckpt"
-    save_checkpoint(model, ckpt)
+    Checkpoint.save(model, ckpt)
     with pytest.raises(CheckpointError, match=r"trained on classes \['ceiling', 'none'\]"):
         train(train_cfg(tiny_root, f"ckpt_path={ckpt}"))
 
@@ -292,7 +292,7 @@ def test_init_weights_at_another_image_size_for_a_size_free_network(
     """CoordConv's weights do not depend on the input size: a 32 px network starts a 64 px run (fine-tuning at a
     finer input), which then holds its learned weights unchanged at lr 0."""
     classes = ["biased", "ceiling", "none", "outlier"]
-    small = save_checkpoint(
+    small = Checkpoint.save(
         PlotLSTM(4, classes, image_size=32, net=dict(arch="coordconv", channels=[4, 8])), tmp_path / "c.pt"
     )
     cfg = train_cfg(
@@ -316,7 +316,7 @@ def test_init_weights_at_another_image_size_for_a_size_free_network(
 
 
 def test_init_weights_with_other_classes_is_refused(tiny_root: Path, tmp_path: Path, train_cfg) -> None:
-    binary = save_checkpoint(
+    binary = Checkpoint.save(
         PlotLSTM(2, ["ceiling", "none"], image_size=32, net=dict(lstm_size=8, hidden_size=4)),
         tmp_path / "b.pt",
     )

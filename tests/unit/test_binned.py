@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from plotlstm.inference.check import FitData, check, draw
-from plotlstm.inference.checkpoint import save_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 from plotlstm.synth import render as render_module
 from plotlstm.synth import simulate as simulate_module
@@ -76,7 +76,7 @@ def test_large_fit_verdict_matches_the_exact_render(tmp_path: Path, monkeypatch:
     """Fits of 100,000 rows of each class: the fast path (binned lowess, counted markers) draws nearly the same
     pixels as the exact render (statsmodels' lowess on every point, every marker stamped) and gets the verdict."""
     torch.manual_seed(0)
-    ckpt = save_checkpoint(
+    ckpt = Checkpoint.save(
         PlotLSTM(len(CLASSES), list(CLASSES), image_size=128, net=dict(lstm_size=16, hidden_size=8)),
         tmp_path / "m.ckpt",
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from plotlstm.inference.checkpoint import load_network, read_checkpoint
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLSTM
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -33,8 +33,8 @@ def test_legacy_checkpoint_gives_the_same_probabilities() -> None:
 def test_legacy_layout_is_mapped_to_the_network_module() -> None:
     raw = torch.load(LEGACY, map_location="cpu", weights_only=True)
     assert "lstm.weight_ih_l0" in raw["state_dict"] and "lstm_size" in raw["hyper_parameters"]
-    ckpt = read_checkpoint(LEGACY)
-    hp = ckpt["hyper_parameters"]
+    ckpt = Checkpoint.open(LEGACY)
+    hp = ckpt.hparams
     assert hp["net"] == {
         "arch": "seed_lstm",
         "lstm_size": 8,
@@ -44,12 +44,12 @@ def test_legacy_layout_is_mapped_to_the_network_module() -> None:
         "recurrent_activation": "sigmoid",
         "keras_init": True,
     }
-    assert set(ckpt["state_dict"]) == set(PlotLSTM(**hp).state_dict())  # resumable by the LightningModule
+    assert set(ckpt.state_dict) == set(PlotLSTM(**hp).state_dict())  # resumable by the LightningModule
     model = PlotLSTM(**hp)
     legacy = torch.load(LEGACY, map_location="cpu", weights_only=True)
     model.on_load_checkpoint(legacy)  # what Lightning calls before load_state_dict when resuming
     model.load_state_dict(legacy["state_dict"])
-    net, _ = load_network(LEGACY)
+    net = Checkpoint.open(LEGACY).build_network()
     x = torch.from_numpy(EXPECTED["images"]).float() / 255
     torch.testing.assert_close(model.eval()(x), net(x))
 

@@ -9,7 +9,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-CONF = Path(__file__).resolve().parents[2] / "plotlstm" / "conf" / "callbacks" / "model_checkpoint.yaml"
+CONF = Path(__file__).resolve().parents[2] / "conf" / "callbacks" / "model_checkpoint.yaml"
 
 
 def test_best_score_survives_a_new_run_folder(tmp_path: Path) -> None:

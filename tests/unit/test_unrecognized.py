@@ -94,8 +94,8 @@ def test_charts_have_tick_labels_like_the_residual_plots(kind: str) -> None:
 
 
 def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
-    from plotlstm.inference.checkpoint import save_checkpoint
     from plotlstm.inference.classifier import PlotClassifier
+    from plotlstm.models.checkpoint import Checkpoint
     from plotlstm.models.module import PlotLSTM
     from plotlstm.service.app import to_results
 
@@ -110,7 +110,7 @@ def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
     served = to_results(clf, list(clf.predict_batch(images)), images)
     assert [r["class"] for r in served] == [p_plot.label, UNRECOGNIZED]
     # a confidence threshold stored in the checkpoint: two near-even classes fall below 0.99
-    path = save_checkpoint(model, tmp_path / "m.ckpt", unrecognized={"min_confidence": 0.99})
+    path = Checkpoint.save(model, tmp_path / "m.ckpt", unrecognized={"min_confidence": 0.99})
     strict = PlotClassifier.from_checkpoint(path, device="cpu")
     assert strict.min_confidence == 0.99 and strict.predict(plot).label == UNRECOGNIZED
 

@@ -23,7 +23,7 @@ from rich.table import Table
 from plotlstm.atomic import atomic_path, write_json
 from plotlstm.cli import command, required
 from plotlstm.errors import CheckError, first_line
-from plotlstm.inference.check import CheckResult, check, check_many, load_classifier
+from plotlstm.inference.check import NULL_PLOTS, CheckResult, check, check_many, load_classifier
 
 INPUT_FORMATS = (".csv", ".parquet", ".pq")
 OUTPUT_FORMATS = (".csv", ".json")
@@ -105,43 +105,73 @@ def fits_from_config(cfg: DictConfig) -> dict[str, Any]:
 
 
 def write_results(results: Sequence[CheckResult], classes: Sequence[str], path: str | Path) -> Path:
-    """The verdicts as ``.csv`` (name, class, p_<class>..., n, dropped, error) or ``.json``, atomically."""
+    """The verdicts as ``.csv`` (name, class, p_value, image_class, p_<class>..., n, dropped, design, note,
+    error) or ``.json``, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".json":
         return write_json(path, {"classes": list(classes), "results": [r.to_dict() for r in results]})
     with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["name", "class", *(f"p_{c}" for c in classes), "n", "dropped", "error"])
+        head = ["name", "class", "p_value", "null_plots", "image_class", *(f"p_{c}" for c in classes)]
+        writer.writerow([*head, "n", "dropped", "design", "note", "error"])
         for r in results:
             probs = [repr(r.probabilities[c]) if c in r.probabilities else "" for c in classes]
-            writer.writerow([r.name, r.label, *probs, r.n, r.dropped, r.error])
+            p_value = "" if r.p_value is None else repr(r.p_value)
+            row = [r.name, r.label, p_value, r.null_plots, r.image_label, *probs]
+            writer.writerow([*row, r.n, r.dropped, r.design, r.note, r.error])
     return path
 
 
 def print_results(results: Sequence[CheckResult], classes: Sequence[str], console: Console) -> None:
-    """The verdict table; the reasons of failed fits under it."""
+    """The verdict table (the verdict, its p-value, what the picture alone says with its probability, n); the
+    notes and the reasons of failed fits under it. Every class's probability is in ``output=``'s file."""
     table = Table(title_justify="left")
     table.add_column("fit", overflow="fold")
-    table.add_column("class")
-    for c in classes:
-        table.add_column(escape(c), justify="right")
+    table.add_column("verdict")
+    table.add_column("p", justify="right")
+    table.add_column("picture alone")
     table.add_column("n", justify="right")
     for r in results:
-        probs = [f"{r.probabilities[c]:.3f}" if c in r.probabilities else "" for c in classes]
-        verdict = f"[bold]{escape(r.label)}[/bold]" if r.ok else "[red]error[/red]"
-        table.add_row(escape(r.name), verdict, *probs, f"{r.n:,}" + (f" (-{r.dropped})" if r.dropped else ""))
+        words = "no evidence" if r.label == "none" and r.p_value is not None else r.label
+        verdict = f"[bold]{escape(words)}[/bold]" if r.ok else "[red]error[/red]"
+        p_value = "" if r.p_value is None else f"{r.p_value:.3g}"
+        picture = (
+            f"{escape(r.image_label)} ({r.probabilities[r.image_label]:.2f})"
+            if r.image_label in r.probabilities
+            else escape(r.image_label)
+        )
+        n = f"{r.n:,}" + (f" (-{r.dropped})" if r.dropped else "")
+        table.add_row(escape(r.name), verdict, p_value, picture, n)
     console.print(table)
     for r in results:
         if r.error:
             console.print(f"[red]error[/red] {escape(r.error)}", soft_wrap=True, highlight=False)
+        elif r.note:
+            console.print(f"{escape(r.name)}: {escape(r.note)}", soft_wrap=True, highlight=False)
+    tested = [r for r in results if r.p_value is not None]
+    if tested:
+        console.print(
+            f"verdict: a violation when p <= {tested[0].alpha} against {tested[0].null_plots} null plots of the "
+            "same fit (docs/check.md); picture: the model's label on the plot alone",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @command("check")
 def run(cfg: DictConfig) -> None:
     fits = fits_from_config(cfg)
     classifier = load_classifier(cfg.get("ckpt_path"), device=cfg.get("device", "auto"))
-    results = check_many(list(fits.values()), list(fits), classifier, bool(cfg.get("drop_nonfinite", False)))
+    results = check_many(
+        list(fits.values()),
+        list(fits),
+        classifier,
+        bool(cfg.get("drop_nonfinite", False)),
+        null_plots=cfg.get("null_plots", NULL_PLOTS),
+        alpha=cfg.get("alpha", 0.05),
+        seed=cfg.get("seed", 0),
+    )
     if len(results) == 1 and not results[0].ok:
         raise CheckError(results[0].error)
     console = Console()

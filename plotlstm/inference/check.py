@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +24,7 @@ from PIL import Image
 from threadpoolctl import ThreadpoolController
 
 from plotlstm.errors import CheckError, PlotLSTMError, first_line, one_line
+from plotlstm.inference.nulls import NoNullModel, NullModel, null_model, null_test
 from plotlstm.synth.binned import binned_lowess
 from plotlstm.synth.render import render
 from plotlstm.synth.style import R_STYLE, Style
@@ -43,13 +46,18 @@ class FitData:
     residuals: np.ndarray
     dropped: int = 0
     """Rows dropped for NaN or infinite values (``drop_nonfinite=True``)."""
+    keep: np.ndarray | None = field(default=None, repr=False)
+    """Which of the fit's rows were kept (None: all)."""
 
 
 @dataclass(frozen=True, eq=False)
 class CheckResult:
     """One fit's verdict: the class, every class's probability, the plot and the numbers it was drawn from.
 
-    ``error`` is set (and ``label`` empty) for a fit of a batch that could not be checked.
+    With null plots (the default), ``label`` is the lineup test's verdict: a violation class when ``p_value <=
+    alpha``, else ``none`` ("no evidence of a violation"); ``image_label`` is what the picture alone says.
+    Without them (``null_plots=0``, or a fit that has no null model: ``note`` says why) the two are the same and
+    ``p_value`` is None. ``error`` is set (and ``label`` empty) for a fit of a batch that could not be checked.
     """
 
     name: str
@@ -60,6 +68,18 @@ class CheckResult:
     residuals: np.ndarray | None = field(default=None, repr=False)
     dropped: int = 0
     error: str = ""
+    image_label: str = ""
+    p_value: float | None = None
+    null_plots: int = 0
+    evidence: dict[str, float] = field(default_factory=dict)
+    """Per violation class: the p-value of its probability against the null plots'."""
+    design: str = ""
+    """The design the null plots were drawn on, in words ("" without null plots)."""
+    note: str = ""
+    """Why there are no null plots, when they were asked for."""
+    alpha: float = 0.05
+    seed: int = 0
+    nulls: NullModel | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -73,13 +93,33 @@ class CheckResult:
     def n(self) -> int:
         return 0 if self.fitted is None else len(self.fitted)
 
+    @property
+    def summary(self) -> str:
+        """The verdict in words, e.g. "no evidence of a violation (p = 0.45, 19 null plots)"."""
+        if not self.ok:
+            return self.error
+        if self.p_value is None:
+            return f"{self.label} (picture only, confidence {self.confidence:.2f})"
+        test = f"p = {self.p_value:.3g}, {self.null_plots} null plots"
+        if self.label == "none":
+            return f"no evidence of a violation ({test})"
+        return f"{self.label} ({test})"
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: name, class, confidence, probabilities, n, dropped, error."""
+        """JSON-ready: name, class, confidence, probabilities, the test (p_value, null_plots, evidence, design,
+        image_class, note, summary), n, dropped, error."""
         return {
             "name": self.name,
             "class": self.label,
             "confidence": self.confidence if self.ok else None,
             "probabilities": dict(self.probabilities),
+            "p_value": self.p_value,
+            "null_plots": self.null_plots,
+            "evidence": dict(self.evidence),
+            "design": self.design,
+            "image_class": self.image_label,
+            "note": self.note,
+            "summary": self.summary if self.ok else "",
             "n": self.n,
             "dropped": self.dropped,
             "error": self.error,
@@ -87,11 +127,18 @@ class CheckResult:
 
     def png(self) -> bytes:
         """The plot as PNG bytes (empty for an error entry)."""
-        if self.image is None:
-            return b""
-        buffer = io.BytesIO()
-        self.image.save(buffer, format="PNG", compress_level=1)
-        return buffer.getvalue()
+        return _png(self.image) if self.image is not None else b""
+
+    def lineup(self, size: int = 20, style: Style = R_STYLE) -> Lineup:
+        """The lineup protocol's picture: the real plot placed at random among ``size - 1`` null plots of this
+        fit (seeded by the result's seed), with the answer."""
+        if self.nulls is None or self.image is None:
+            raise CheckError(f"{self.name}: no null plots for this fit ({self.note or 'null_plots=0'})")
+        rng = np.random.default_rng([self.seed, 1])
+        panels = [draw(FitData(*self.nulls.draw(rng)), style) for _ in range(size - 1)]
+        position = int(rng.integers(size))
+        panels.insert(position, self.image)
+        return Lineup(self.name, panels, position + 1, self.summary)
 
     def _repr_html_(self) -> str:
         title = f"<b>{html.escape(self.name)}</b>"
@@ -108,11 +155,55 @@ class CheckResult:
         )
         source = base64.b64encode(self.png()).decode("ascii")
         dropped = f", {self.dropped} non-finite rows dropped" if self.dropped else ""
+        test = f"{self.n} observations{dropped}"
+        if self.p_value is not None:
+            test += f"; the picture alone: {self.image_label}; null plots on {self.design}"
+        elif self.note:
+            test += f"; {self.note}"
         return (
             '<div style="display:flex;gap:12px;align-items:flex-start;margin:4px 0">'
             f'<img src="data:image/png;base64,{source}" width="240" height="240" alt="residual plot">'
-            f"<div>{title}: <b>{html.escape(self.label)}</b> ({100 * self.confidence:.1f}%)"
-            f'<div style="color:#6b7280;font-size:90%">{self.n} observations{dropped}</div>{bars}</div></div>'
+            f"<div>{title}: <b>{html.escape(self.summary)}</b>"
+            f'<div style="color:#6b7280;font-size:90%">{html.escape(test)}</div>{bars}</div></div>'
+        )
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Lineup:
+    """A lineup: ``panels`` (the real plot is panel ``answer``, counted from 1) and the verdict."""
+
+    name: str
+    panels: list[Image.Image] = field(repr=False)
+    answer: int
+    verdict: str
+
+    @property
+    def image(self) -> Image.Image:
+        """The panels on a grid of 5 columns, numbered."""
+        from PIL import ImageDraw
+
+        cols, side = 5, 200
+        rows = -(-len(self.panels) // cols)
+        sheet = Image.new("RGB", (cols * side, rows * side), "white")
+        pen = ImageDraw.Draw(sheet)
+        for i, panel in enumerate(self.panels):
+            x, y = (i % cols) * side, (i // cols) * side
+            sheet.paste(panel.convert("RGB").resize((side - 4, side - 4)), (x + 2, y + 2))
+            pen.text((x + 8, y + 6), str(i + 1), fill="black")
+        return sheet
+
+    def _repr_html_(self) -> str:
+        source = base64.b64encode(_png(self.image)).decode("ascii")
+        return (
+            f"<div><b>{html.escape(self.name)}</b>: which plot is the real one?"
+            f'<br><img src="data:image/png;base64,{source}" alt="lineup">'
+            f"<details><summary>answer</summary>plot {self.answer}: {html.escape(self.verdict)}</details></div>"
         )
 
 
@@ -241,7 +332,7 @@ def validate(fitted: np.ndarray, residuals: np.ndarray, drop_nonfinite: bool = F
         raise CheckError(
             f"only {len(fitted)} observations{after}: a residual plot needs at least {MIN_OBSERVATIONS}"
         )
-    return FitData(fitted, residuals, dropped)
+    return FitData(fitted, residuals, dropped, ~bad if dropped else None)
 
 
 # --------------------------------------------------------------------------- drawing and classifying
@@ -263,6 +354,20 @@ def draw(data: FitData, style: Style = R_STYLE) -> Image.Image:
         return render(data.fitted, data.residuals, style, smoother_for(len(data.fitted)))
 
 
+PARALLEL_DRAW_MIN = 20_000
+"""From this many points a plot, :func:`draw_many` draws on every core (each plot then takes over 20 ms)."""
+
+
+def draw_many(datas: Sequence[FitData], style: Style = R_STYLE) -> list[Image.Image]:
+    """Several plots (a fit's null plots), on a thread per core when they are large (numpy releases the GIL)."""
+    if not datas or len(datas[0].fitted) < PARALLEL_DRAW_MIN or (os.cpu_count() or 1) < 2:
+        return [draw(d, style) for d in datas]
+    with _threadpools().limit(limits=1, user_api="blas"), ThreadPoolExecutor(os.cpu_count()) as pool:
+        return list(
+            pool.map(lambda d: render(d.fitted, d.residuals, style, smoother_for(len(d.fitted))), datas)
+        )
+
+
 @lru_cache(maxsize=4)
 def _load(path: str, mtime: float, device: str) -> Any:
     from plotlstm.inference.classifier import PlotClassifier
@@ -282,27 +387,123 @@ def load_classifier(ckpt_path: str | Path | None = None, device: str = "auto") -
     return _load(str(path.resolve()), path.stat().st_mtime, device)
 
 
+NULL_PLOTS = 19
+"""Null plots per fit by default: the lineup protocol's 19, the fewest that can reach p = 0.05 (docs/check.md)."""
+
+
+@dataclass
+class _Pending:
+    """A fit drawn and waiting for the model: its plot and its null plots."""
+
+    data: FitData
+    image: Image.Image
+    null_images: list[Image.Image]
+    nulls: NullModel | None
+    note: str
+
+
+def prepare(
+    fit: Any,
+    X: Any = None,
+    drop_nonfinite: bool = False,
+    style: Style = R_STYLE,
+    null_plots: int = NULL_PLOTS,
+    seed: int = 0,
+    **columns: Any,
+) -> _Pending:
+    """Validate one fit, draw its plot and (``null_plots`` > 0) its null plots; errors are one line."""
+    y = columns.pop("y", None)
+    data = validate(*extract(fit, X, y, **columns), drop_nonfinite)
+    image = draw(data, style)
+    if not null_plots:
+        return _Pending(data, image, [], None, "")
+    try:
+        model = null_model(fit, data.fitted, data.residuals, X, data.keep)
+    except NoNullModel as err:
+        return _Pending(data, image, [], None, f"no null plots: {one_line(err)}")
+    rng = np.random.default_rng([seed, 0])
+    nulls = draw_many([FitData(*model.draw(rng)) for _ in range(null_plots)], style)
+    return _Pending(data, image, nulls, model, "")
+
+
+def decide_many(
+    pending: Sequence[_Pending], names: Sequence[str], classifier: Any, alpha: float, seed: int
+) -> list[CheckResult]:
+    """Classify every fit's plot and null plots in one model call, and test each fit against its nulls."""
+    images = [im for p in pending for im in (p.image, *p.null_images)]
+    predictions = classifier.predict(images) if images else []
+    classes = list(classifier.classes)
+    results, at = [], 0
+    for p, name in zip(pending, names, strict=True):
+        real, nulls = predictions[at], predictions[at + 1 : at + 1 + len(p.null_images)]
+        at += 1 + len(p.null_images)
+        probs = dict(real.probabilities)
+        common = dict(image=p.image, fitted=p.data.fitted, residuals=p.data.residuals, dropped=p.data.dropped)
+        if not nulls or "none" not in classes:
+            note = p.note or ("no null test: the model has no class none" if nulls else "")
+            results.append(CheckResult(name, real.label, probs, image_label=real.label, note=note, **common))
+            continue
+        test = null_test(
+            np.array([probs[c] for c in classes]),
+            np.array([[q.probabilities[c] for c in classes] for q in nulls]),
+            classes,
+            alpha,
+        )
+        results.append(
+            CheckResult(
+                name,
+                test.label,
+                probs,
+                image_label=real.label,
+                p_value=test.p_value,
+                null_plots=test.null_plots,
+                evidence=test.evidence,
+                design=p.nulls.design if p.nulls else "",
+                alpha=alpha,
+                seed=seed,
+                nulls=p.nulls,
+                **common,
+            )
+        )
+    return results
+
+
+def checked_options(null_plots: Any, alpha: Any, seed: Any) -> None:
+    if isinstance(null_plots, bool) or not isinstance(null_plots, int) or not 0 <= null_plots <= 999:
+        raise CheckError(f"null_plots: a whole number 0..999 (0: the picture alone), got {null_plots!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise CheckError(f"alpha: a number between 0 and 1, got {alpha!r}")
+    if null_plots and alpha < 1 / (null_plots + 1):
+        raise CheckError(
+            f"alpha: {alpha} is below 1/(null_plots + 1) = {1 / (null_plots + 1):.4g}, the smallest p-value "
+            f"{null_plots} null plots can give; raise null_plots"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise CheckError(f"seed: a whole number >= 0, got {seed!r}")
+
+
 def check_many(
     fits: Sequence[Any],
     names: Sequence[str],
     classifier: Any,
     drop_nonfinite: bool = False,
     style: Style = R_STYLE,
+    null_plots: int = NULL_PLOTS,
+    alpha: float = 0.05,
+    seed: int = 0,
 ) -> list[CheckResult]:
     """Check several fits in one model call; a fit that cannot be drawn gets an error entry."""
+    checked_options(null_plots, alpha, seed)
     results: list[CheckResult | None] = [None] * len(fits)
-    ready: list[tuple[int, FitData, Image.Image]] = []
+    ready: list[tuple[int, _Pending]] = []
     for i, (fit, name) in enumerate(zip(fits, names, strict=True)):
         try:
-            data = validate(*extract(fit), drop_nonfinite=drop_nonfinite)
-            ready.append((i, data, draw(data, style)))
+            ready.append((i, prepare(fit, None, drop_nonfinite, style, null_plots, seed)))
         except PlotLSTMError as err:
             results[i] = CheckResult(name, error=f"{name}: {one_line(err)}")
-    predictions = classifier.predict([image for _, _, image in ready]) if ready else []
-    for (i, data, image), p in zip(ready, predictions, strict=True):
-        results[i] = CheckResult(
-            names[i], p.label, dict(p.probabilities), image, data.fitted, data.residuals, data.dropped
-        )
+    decided = decide_many([p for _, p in ready], [names[i] for i, _ in ready], classifier, alpha, seed)
+    for (i, _), result in zip(ready, decided, strict=True):
+        results[i] = result
     return [r for r in results if r is not None]
 
 
@@ -318,15 +519,21 @@ def check(
     drop_nonfinite: bool = False,
     name: str | None = None,
     style: Style = R_STYLE,
+    null_plots: int = NULL_PLOTS,
+    alpha: float = 0.05,
+    seed: int = 0,
 ) -> CheckResult | CheckResults | NamedCheckResults:
-    """Check a fitted model by its "Residuals vs Fitted" plot.
+    """Check a fitted model by its "Residuals vs Fitted" plot, tested against null plots of the same fit.
 
     ``check(results)`` (statsmodels), ``check(estimator, X, y)`` (scikit-learn), ``check(fitted=..., residuals=...)``;
     a list of fits gives a list of results, a dict gives a dict (an element may also be ``(estimator, X, y)``,
     ``(fitted, residuals)`` or ``{"fitted": ..., "residuals": ...}``), classified in one batch; a bad element gets
     a result with ``error`` set. A single bad fit raises :class:`plotlstm.errors.CheckError` (one line).
+    ``null_plots`` null plots of the fit (docs/check.md; 0: the picture alone) give a p-value; the verdict is a
+    violation when it is at most ``alpha``. ``seed`` makes the null plots, so the same fit gets the same answer.
     ``classifier`` (a PlotClassifier) is used as given; else ``ckpt_path`` is loaded (None: the bundled model).
     """
+    checked_options(null_plots, alpha, seed)
     batch = isinstance(fit, (list, dict)) and not (
         isinstance(fit, dict) and {"fitted", "residuals"} <= set(fit)
     )
@@ -338,18 +545,16 @@ def check(
         if not fits:
             raise CheckError("the batch of fits is empty")
         classifier = classifier or load_classifier(ckpt_path)
-        results = check_many(fits, [str(k) for k in keys], classifier, drop_nonfinite, style)
+        results = check_many(
+            fits, [str(k) for k in keys], classifier, drop_nonfinite, style, null_plots, alpha, seed
+        )
         if isinstance(fit, dict):
             return NamedCheckResults(zip(keys, results, strict=True))
         return CheckResults(results)
-    data = validate(*extract(fit, X, y, **_given(fitted=fitted, residuals=residuals)), drop_nonfinite)
+    columns = _given(fitted=fitted, residuals=residuals, y=y)
+    pending = prepare(fit, X, drop_nonfinite, style, null_plots, seed, **columns)
     classifier = classifier or load_classifier(ckpt_path)
-    image = draw(data, style)
-    p = classifier.predict(image)
-    label = name or default_name(fit)
-    return CheckResult(
-        label, p.label, dict(p.probabilities), image, data.fitted, data.residuals, data.dropped
-    )
+    return decide_many([pending], [name or default_name(fit)], classifier, alpha, seed)[0]
 
 
 def default_name(fit: Any) -> str:

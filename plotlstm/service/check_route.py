@@ -21,12 +21,16 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plotlstm.errors import PlotLSTMError
-from plotlstm.inference.check import FitData, draw, extract, validate
+from plotlstm.inference.check import NULL_PLOTS, FitData, checked_options
+from plotlstm.inference.check import prepare as prepare_check
+from plotlstm.inference.nulls import null_test
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.decoding import FairDecoder
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import RequestError
 
+MAX_NULL_PLOTS = 99
+"""The most null plots one fit of a request may ask for (each is a plot to draw and classify)."""
 EXAMPLE_SEED = 2024
 """The simulation seed of the example plots (plot 0 of each class); fixed, so a page shows the same examples."""
 EXAMPLES: dict[str, tuple[str, str]] = {
@@ -68,6 +72,15 @@ CHECK_OPENAPI = {
                         },
                         "drop_nonfinite": {"type": "boolean", "description": "drop rows with null/NaN/inf"},
                         "plot": {"type": "boolean", "description": "answer each plot too, as a PNG data URL"},
+                        "null_plots": {
+                            "type": "integer",
+                            "description": "null plots per fit for the test (default 19, at most 99; 0: picture only)",
+                        },
+                        "alpha": {
+                            "type": "number",
+                            "description": "a violation when p <= alpha (default 0.05)",
+                        },
+                        "seed": {"type": "integer", "description": "seed of the null plots (default 0)"},
                     },
                 }
             }
@@ -132,10 +145,28 @@ def _nulls_to_nan(values: Any) -> Any:
     return [float("nan") if v is None else v for v in values] if isinstance(values, list) else values
 
 
+def test_options(payload: dict[str, Any]) -> tuple[int, float, int]:
+    """``null_plots`` (default 19, at most :data:`MAX_NULL_PLOTS`), ``alpha`` and ``seed`` of a request."""
+    null_plots, alpha, seed = (
+        payload.get("null_plots", NULL_PLOTS),
+        payload.get("alpha", 0.05),
+        payload.get("seed", 0),
+    )
+    if isinstance(null_plots, int) and not isinstance(null_plots, bool) and null_plots > MAX_NULL_PLOTS:
+        raise RequestError(422, f"null_plots: at most {MAX_NULL_PLOTS} here, got {null_plots}")
+    try:
+        checked_options(null_plots, alpha, seed)
+    except PlotLSTMError as err:
+        raise RequestError(422, str(err)) from None
+    return null_plots, alpha, seed
+
+
 def prepare_fit(
-    fit: Any, drop_nonfinite: bool, prepare: Callable[[Any], torch.Tensor]
-) -> tuple[FitData, torch.Tensor, Any]:
-    """Validate one fit's columns, draw its plot and turn it into model input (runs on a decode thread)."""
+    fit: Any, drop_nonfinite: bool, prepare: Callable[[Any], torch.Tensor], null_plots: int = 0, seed: int = 0
+) -> tuple[FitData, list[torch.Tensor], Any, str, str]:
+    """Validate one fit's columns, draw its plot and its null plots (on the design [1, fitted]) and turn them into
+    model input (runs on a decode thread): the data, the tensors (the real plot first), the plot, the null plots'
+    design in words and a note (why there are none)."""
     if not isinstance(fit, dict):
         raise RequestError(422, 'a fit is an object with the lists "fitted" and "residuals"')
     missing = [key for key in ("fitted", "residuals") if key not in fit]
@@ -147,9 +178,38 @@ def prepare_fit(
         if not isinstance(fit[key], list):
             raise RequestError(422, f"{key}: expected a list of numbers")
     columns = {key: _nulls_to_nan(fit[key]) for key in ("fitted", "residuals")}
-    data = validate(*extract(**columns), drop_nonfinite=drop_nonfinite)
-    image = draw(data)
-    return data, prepare(image), image
+    pending = prepare_check(None, None, drop_nonfinite, null_plots=null_plots, seed=seed, **columns)
+    tensors = [prepare(image) for image in (pending.image, *pending.null_images)]
+    design = pending.nulls.design if pending.nulls else ""
+    return pending.data, tensors, pending.image, design, pending.note
+
+
+def verdict(
+    classes: list[str], image_class: str, probs: list[torch.Tensor], alpha: float, design: str, note: str
+) -> dict[str, Any]:
+    """The null-plot test's part of an answer (``probs``: the real plot's probabilities, then its null plots'):
+    the verdict ``class``, ``p_value``, ``evidence`` per class and the ``summary`` in words."""
+    base = {
+        "image_class": image_class,
+        "null_plots": 0,
+        "p_value": None,
+        "evidence": {},
+        "design": "",
+        "note": note,
+    }
+    if len(probs) < 2 or "none" not in classes:
+        return base | {"summary": f"{image_class} (picture only)"}
+    table = torch.stack(probs).float().numpy()
+    test = null_test(table[0], table[1:], classes, alpha)
+    words = "no evidence of a violation" if test.label == "none" else test.label
+    return base | {
+        "class": test.label,
+        "p_value": test.p_value,
+        "null_plots": test.null_plots,
+        "evidence": test.evidence,
+        "design": design,
+        "summary": f"{words} (p = {test.p_value:.3g}, {test.null_plots} null plots)",
+    }
 
 
 def _png_data_url(image: Any) -> str:
@@ -188,9 +248,12 @@ def add_check_routes(
         payload = await read_json(request, settings)
         fits, batch = fits_of(payload, settings.max_files)
         drop = bool(payload.get("drop_nonfinite", False))
+        null_plots, alpha, seed = test_options(payload)
         outcomes = await asyncio.gather(
             *(
-                asyncio.wrap_future(decoder.submit(request, partial(prepare_fit, fit, drop, prepare)))
+                asyncio.wrap_future(
+                    decoder.submit(request, partial(prepare_fit, fit, drop, prepare, null_plots, seed))
+                )
                 for _, fit in fits
             ),
             return_exceptions=True,
@@ -207,11 +270,18 @@ def add_check_routes(
                 raise outcome
             else:
                 ready.append((i, outcome))
-        rows = await asyncio.gather(*(batcher.enqueue(tensor) for _, (_, tensor, _) in ready))
-        for (i, (data, _, image)), result in zip(ready, to_results(list(rows)), strict=True):
-            answers[i] = {"name": fits[i][0], "n": len(data.fitted), "dropped": data.dropped, **result}
+        rows = await asyncio.gather(*(batcher.enqueue(t) for _, (_, tensors, *_) in ready for t in tensors))
+        at = 0
+        for i, (data, tensors, image, design, note) in ready:
+            probs = list(rows[at : at + len(tensors)])
+            at += len(tensors)
+            result = to_results(probs[:1])[0]
+            answer = {"name": fits[i][0], "n": len(data.fitted), "dropped": data.dropped, **result}
+            answer |= verdict(classes, result["class"], probs, alpha, design, note)
+            answer["confidence"] = answer["probabilities"].get(answer["class"], answer["confidence"])
             if payload.get("plot"):
-                answers[i]["plot"] = _png_data_url(image)
+                answer["plot"] = _png_data_url(image)
+            answers[i] = answer
         return {"model": identity, "results": answers}
 
     @app.get("/v1/examples")

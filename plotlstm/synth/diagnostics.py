@@ -84,7 +84,21 @@ def diagnose(sim: Simulation, with_interaction: bool = False) -> Diagnostics:
     if with_interaction:
         extra = interactions(sim)
         design = np.column_stack([design, extra[:, extra.any(axis=0)]])  # B = 0 everywhere: nothing to add
-    result = sm.OLS(sim.y, design).fit()
+    return classic_tests(sm.OLS(sim.y, design).fit())
+
+
+def _reset(result: sm.regression.linear_model.RegressionResults, design: np.ndarray) -> float:
+    """RESET's p-value; 1 where the fitted values' powers add nothing to the design (a fit of factors only)."""
+    fitted = result.fittedvalues
+    augmented = np.column_stack([design, fitted**2, fitted**3])
+    if np.linalg.matrix_rank(augmented) <= np.linalg.matrix_rank(design):
+        return 1.0
+    return float(linear_reset(result, power=3, test_type="fitted", use_f=True).pvalue)
+
+
+def classic_tests(result: sm.regression.linear_model.RegressionResults) -> Diagnostics:
+    """The classic tests' p-values on any OLS fit (its own design for Breusch-Pagan)."""
+    design = result.model.exog
     resid = result.resid
     fitted = result.fittedvalues
     z = (fitted - fitted.mean()) / fitted.std()
@@ -92,6 +106,6 @@ def diagnose(sim: Simulation, with_interaction: bool = False) -> Diagnostics:
         jarque_bera=float(jarque_bera(resid)[1]),
         breusch_pagan=float(het_breuschpagan(resid, design)[1]),
         breusch_pagan_fitted=float(het_breuschpagan(resid, np.column_stack([np.ones_like(z), z, z**2]))[1]),
-        reset=float(linear_reset(result, power=3, test_type="fitted", use_f=True).pvalue),
+        reset=_reset(result, design),
         bonferroni=bonferroni_outlier_p(result),
     )

@@ -1,0 +1,216 @@
+"""Designs the simulator never drew: how ``plotlstm.check`` does on the fits analysts actually have.
+
+For each design of ``plotlstm.synth.designs`` (synthetic families and the predictor columns of real data sets
+shipped in packages) and each n, ``--fits`` correct OLS fits (``y = 1 + X b + N(0, 1)``, fitted on ``[1, X]``)
+and as many fits of each violation at the visible strength (``--strength``, 0 barely visible .. 1 extreme) are
+checked with ``--null-plots`` null plots each. Every fit gives two verdicts in the same run: the picture alone
+(the bundled model's label, ``null_plots=0``'s answer) and the null-plot test (``p <= alpha``, the default
+``check``). With ``--classic``, the classic tests too (Jarque-Bera, Breusch-Pagan, RESET, Bonferroni outlier;
+flagged when the smallest p is below alpha/4, named by that test). Printed per design and n: the share of correct
+fits flagged, and each class's recall (the verdict names the class); then pooled by split and n.
+
+``--split``: ``tuning`` (designs a choice may look at), ``held_out`` (only reported; no choice ever looked at
+them), or ``all``. Nonlinear fits are left out on designs of factors only (a curve cannot show there).
+
+Run: ``python benchmarks/designs.py [--split held_out] [--n 50 200 1000 5000] [--fits 10] [--ckpt RUN]
+[--classic] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from plotlstm.synth.designs import CONTINUOUS_FREE, SPLITS, VIOLATIONS, VISIBLE_STRENGTH, make_fit
+
+CLASSIC = {
+    "jarque_bera": "biased",
+    "breusch_pagan": "heteroskedastic",
+    "reset": "nonlinear",
+    "bonferroni": "outlier",
+}
+_classifier: Any = None
+
+
+def _init(ckpt: str | None) -> None:
+    global _classifier
+    import torch
+
+    from plotlstm.inference.check import load_classifier
+
+    torch.set_num_threads(1)
+    _classifier = load_classifier(ckpt, device="cpu")
+
+
+def classic_verdict(fit: Any, alpha: float) -> str:
+    """The classic tests' verdict on an OLS fit: ``none``, or the class of the test with the smallest p."""
+    from plotlstm.synth.diagnostics import classic_tests
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            d = classic_tests(fit)
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+        return "error"
+    p = {name: getattr(d, name) for name in CLASSIC}
+    p = {k: (v if np.isfinite(v) else 1.0) for k, v in p.items()}
+    best = min(p, key=p.__getitem__)
+    return CLASSIC[best] if p[best] < alpha / len(p) else "none"
+
+
+def run_cell(task: tuple[str, int, str, int, float, int, int, float, bool]) -> list[dict[str, Any]]:
+    """Check ``fits`` fits of one (design, n, class) cell; one row per fit."""
+    from plotlstm.inference.check import check_many
+
+    design, n, label, fits, strength, seed, null_plots, alpha, classic = task
+    rng = np.random.default_rng([seed, n, sum(map(ord, design)), sum(map(ord, label))])
+    made = [make_fit(design, label, n, rng, strength) for _ in range(fits)]
+    results = [r.ols() for r in made]
+    checked = check_many(results, [design] * fits, _classifier, null_plots=null_plots, alpha=alpha, seed=seed)
+    rows = []
+    for fit, r in zip(results, checked, strict=True):
+        rows.append(
+            {
+                "design": design,
+                "n": n,
+                "truth": label,
+                "image": r.image_label or r.error,
+                "test": r.label or r.error,
+                "p": r.p_value,
+                "classic": classic_verdict(fit, alpha) if classic else "",
+            }
+        )
+    return rows
+
+
+def tasks(args: argparse.Namespace) -> list[tuple]:
+    names = [
+        d
+        for split in (("tuning", "held_out") if args.split == "all" else (args.split,))
+        for d in SPLITS[split]
+    ]
+    if args.designs:
+        names = [d for d in names if d in args.designs]
+    out = []
+    for design in names:
+        for n in args.n:
+            for label in ("none", *VIOLATIONS):
+                if label == "nonlinear" and design in CONTINUOUS_FREE:
+                    continue
+                out.append(
+                    (
+                        design,
+                        n,
+                        label,
+                        args.fits,
+                        args.strength,
+                        args.seed,
+                        args.null_plots,
+                        args.alpha,
+                        args.classic,
+                    )
+                )
+    return out
+
+
+def summarise(
+    rows: list[dict[str, Any]], keys: tuple[str, ...], verdicts: tuple[str, ...]
+) -> dict[tuple, dict]:
+    """Per group of ``keys``: false alarms (correct fits flagged) and recall per class, for each verdict."""
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[k] for k in keys)].append(row)
+    table = {}
+    for key, members in groups.items():
+        entry: dict[str, Any] = {}
+        for v in verdicts:
+            correct = [m for m in members if m["truth"] == "none"]
+            entry[f"{v}_false_alarms"] = (sum(m[v] != "none" for m in correct), len(correct))
+            for cls in VIOLATIONS:
+                spoiled = [m for m in members if m["truth"] == cls]
+                entry[f"{v}_{cls}"] = (sum(m[v] == cls for m in spoiled), len(spoiled))
+            spoiled = [m for m in members if m["truth"] != "none"]
+            entry[f"{v}_any"] = (sum(m[v] not in ("none",) for m in spoiled), len(spoiled))
+        table[key] = entry
+    return table
+
+
+def pct(pair: tuple[int, int]) -> str:
+    k, n = pair
+    return f"{100 * k / n:5.1f}" if n else "    -"
+
+
+def print_table(table: dict[tuple, dict], keys: tuple[str, ...], verdicts: tuple[str, ...]) -> None:
+    header = " ".join(f"{k:>20}" if k == "design" else f"{k:>8}" for k in keys)
+    cols = ["false", *[c[:6] for c in VIOLATIONS], "any"]
+    for v in verdicts:
+        print(
+            f"\n[{v}] % flagged of correct fits ('false'), % named right per class, % of violated fits flagged"
+        )
+        print(header + " " + " ".join(f"{c:>6}" for c in cols))
+        for key in sorted(
+            table, key=lambda k: tuple(str(x).zfill(8) if isinstance(x, int) else x for x in k)
+        ):
+            e = table[key]
+            cells = [
+                pct(e[f"{v}_false_alarms"]),
+                *[pct(e[f"{v}_{c}"]) for c in VIOLATIONS],
+                pct(e[f"{v}_any"]),
+            ]
+            head = " ".join(
+                f"{x:>20}" if k == "design" else f"{x!s:>8}" for k, x in zip(keys, key, strict=True)
+            )
+            print(head + " " + " ".join(f"{c:>6}" for c in cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--ckpt", default=None, help="a checkpoint or run folder (default: the bundled model)"
+    )
+    parser.add_argument("--split", choices=("tuning", "held_out", "all"), default="all")
+    parser.add_argument("--designs", nargs="*", help="only these designs")
+    parser.add_argument("--n", type=int, nargs="+", default=[50, 200, 1000, 5000])
+    parser.add_argument("--fits", type=int, default=10, help="fits per design, n and class")
+    parser.add_argument("--strength", type=float, default=VISIBLE_STRENGTH)
+    parser.add_argument("--null-plots", type=int, default=19)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--classic", action="store_true", help="also the classic tests' verdicts")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", help="write every fit's verdicts here")
+    args = parser.parse_args()
+
+    start = time.perf_counter()
+    work = tasks(args)
+    rows: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.ckpt,)) as pool:
+        for cell in pool.map(run_cell, work, chunksize=1):
+            rows.extend(cell)
+    elapsed = time.perf_counter() - start
+    verdicts = ("image", "test", *(("classic",) if args.classic else ()))
+    split_of = {d: s for s, names in SPLITS.items() for d in names}
+    for row in rows:
+        row["split"] = split_of[row["design"]]
+    errors = sum(r["image"] not in ("none", "unrecognized", *VIOLATIONS) for r in rows)
+    print(
+        f"{len(rows)} fits ({len(work)} cells of {args.fits}), strength {args.strength}, {args.null_plots} null "
+        f"plots, alpha {args.alpha}, seed {args.seed}: {elapsed:.0f} s on {args.workers} processes; {errors} errors"
+    )
+    print_table(summarise(rows, ("design", "n"), verdicts), ("design", "n"), verdicts)
+    print_table(summarise(rows, ("split", "n"), verdicts), ("split", "n"), verdicts)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "seconds": elapsed, "rows": rows}, f)
+
+
+if __name__ == "__main__":
+    main()

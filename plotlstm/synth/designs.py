@@ -21,6 +21,9 @@ from functools import cache
 import numpy as np
 
 Design = Callable[[np.random.Generator, int], np.ndarray]
+REVISION = 1
+"""Bumped when the same rng draws another design plot; recorded in ``generator.json`` of sets with
+``design_mix``."""
 
 
 def _factor(rng: np.random.Generator, n: int, levels: int, unbalanced: bool = False) -> np.ndarray:
@@ -173,44 +176,100 @@ def _continuous_column(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x[:, int(np.argmax(distinct))]
 
 
-def violate(
-    cls: str, mu: np.ndarray, x: np.ndarray, e: np.ndarray, strength: float, rng: np.random.Generator
-) -> np.ndarray:
-    """The response ``mu + e`` (``e`` standard normal) spoiled as ``cls`` at ``strength`` in [0, 1]:
+KINDS: dict[str, tuple[str, ...]] = {
+    "heteroskedastic": ("exp_mean", "power_mean", "fan_left", "bow_tie", "by_group"),
+    "nonlinear": ("square", "cube", "exp_scale", "kink", "wave"),
+    "outlier": ("random", "high_leverage"),
+    "biased": ("lognormal", "gamma", "chi_square", "negative"),
+    "ceiling": ("cap", "floor", "cap_discrete"),
+}
+"""Each violation's kinds; a fit's kind is drawn uniformly unless given."""
 
-    - ``heteroskedastic``: the error sd grows as an exponential of the standardized mean, widest/narrowest
-      ratio ``2 ** (1 + 4 s)`` (2 to 32) over the central 95% of means;
-    - ``nonlinear``: the response a square of the linear predictor (the mean on the wrong scale), a curve of
-      height ``1 + 7 s`` error sds over the central 95% of means;
-    - ``outlier``: ``1 + 4 s`` % of the points (at least one) shifted by ``6 + 14 s`` sds, away from zero;
-    - ``biased``: lognormal errors of log-sd ``0.4 + 0.8 s``, centred, scaled to sd 1;
-    - ``ceiling``: the response capped at its quantile ``1 - (0.05 + 0.2 s)``.
+
+def _spread(z: np.ndarray, kind: str, ratio: float, rng: np.random.Generator) -> np.ndarray:
+    """A multiplier of the error sd whose widest/narrowest ratio over the central 95% of ``z`` is ``ratio``."""
+    lo, hi = np.quantile(z, [0.025, 0.975])
+    t = (np.clip(z, lo, hi) - lo) / max(hi - lo, 1e-12)  # 0..1 along the fitted values
+    if kind == "exp_mean":
+        return ratio**t
+    if kind == "power_mean":
+        return 1 + (ratio - 1) * t**2
+    if kind == "fan_left":
+        return ratio ** (1 - t)
+    if kind == "bow_tie":
+        return ratio ** np.abs(2 * t - 1)
+    groups = np.digitize(z, np.quantile(z, [0.25, 0.5, 0.75]))  # by_group: four groups along the fit
+    return rng.permutation(ratio ** np.linspace(0, 1, 4))[groups]
+
+
+def violate(
+    cls: str,
+    mu: np.ndarray,
+    x: np.ndarray,
+    e: np.ndarray,
+    strength: float,
+    rng: np.random.Generator,
+    kind: str | None = None,
+) -> np.ndarray:
+    """The response ``mu + e`` (``e`` standard normal) spoiled as ``cls`` at ``strength`` in [0, 1] (0 barely
+    visible, 1 extreme), by ``kind`` (:data:`KINDS`; drawn when None). Along ``z``, the standardized mean:
+
+    - ``heteroskedastic``: the error sd grows (exponentially, as a power, to the left, both ways, or by groups)
+      so that the widest/narrowest ratio is ``2 ** (1 + 4 s)`` (2 to 32);
+    - ``nonlinear``: the mean on the wrong scale: a square, cube, exponential, kink or wave of ``z`` added,
+      ``1 + 7 s`` error sds high over the central 95% of means;
+    - ``outlier``: ``1 + 4 s`` % of the points (at least one; at the extremes of the fit for ``high_leverage``)
+      shifted by ``4 + 16 s`` sds, away from zero;
+    - ``biased``: skewed errors (lognormal, gamma, chi-square, or a mirrored lognormal), centred, sd 1, skewness
+      growing with ``s``;
+    - ``ceiling``: the response capped (or floored) at the quantile leaving ``3 + 22 s`` % beyond it; for
+      ``cap_discrete`` also rounded to whole error sds.
     """
     n = len(mu)
     if cls == "none":
         return mu + e
+    kind = kind or str(rng.choice(KINDS[cls]))
+    z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x, rng))
     if cls == "heteroskedastic":
-        z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x, rng))
-        spread = np.log(2.0 ** (1 + 4 * strength)) / (2 * 1.96)
-        return mu + e * np.exp(spread * np.clip(z, -1.96, 1.96))
+        scale = _spread(z, kind, 2.0 ** (1 + 4 * strength), rng)
+        return mu + e * scale / np.sqrt(np.mean(scale**2))
     if cls == "nonlinear":
-        z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x, rng))
         lo, hi = np.quantile(z, [0.025, 0.975])
-        curve = np.clip(z, lo, hi) ** 2
-        return mu + e + (1 + 7 * strength) * curve / max(np.ptp(curve), 1e-12)
+        v = np.clip(z, lo, hi)
+        shape = {
+            "square": v**2,
+            "cube": v**3,
+            "exp_scale": np.exp(1.5 * v),
+            "kink": np.maximum(v - np.median(v), 0),
+            "wave": np.sin(np.pi * (v - lo) / max(hi - lo, 1e-12) * 2),
+        }[kind]
+        return mu + e + (1 + 7 * strength) * shape / max(np.ptp(shape), 1e-12)
     if cls == "outlier":
         k = max(1, round(n * (0.01 + 0.04 * strength)))
-        idx = rng.choice(n, size=k, replace=False)
+        if kind == "high_leverage":
+            extreme = np.argsort(np.abs(z))[-max(k, n // 20) :]
+            idx = rng.choice(extreme, size=min(k, len(extreme)), replace=False)
+        else:
+            idx = rng.choice(n, size=k, replace=False)
         shift = np.zeros(n)
-        shift[idx] = rng.choice([-1.0, 1.0], size=k) * (6 + 14 * strength)
+        shift[idx] = rng.choice([-1.0, 1.0], size=len(idx)) * (4 + 16 * strength)
         return mu + e + shift
     if cls == "biased":
         s = 0.4 + 0.8 * strength
-        skewed = rng.lognormal(0, s, n)
-        return mu + (skewed - skewed.mean()) / skewed.std()
+        draw = {
+            "lognormal": lambda: rng.lognormal(0, s, n),
+            "gamma": lambda: rng.gamma(1 / s**2, 1, n),
+            "chi_square": lambda: rng.chisquare(max(1.0, 8 * (1 - strength)), n),
+            "negative": lambda: -rng.lognormal(0, s, n),
+        }[kind]()
+        return mu + (draw - draw.mean()) / draw.std()
     if cls == "ceiling":
         y = mu + e
-        return np.minimum(y, np.quantile(y, 1 - (0.05 + 0.2 * strength)))
+        share = 0.03 + 0.22 * strength
+        if kind == "floor":
+            return np.maximum(y, np.quantile(y, share))
+        capped = np.minimum(y, np.quantile(y, 1 - share))
+        return np.round(capped) if kind == "cap_discrete" else capped
     raise KeyError(f"class: unknown violation {cls!r}; use one of {VIOLATIONS}")
 
 
@@ -237,17 +296,52 @@ class Fit:
 
 
 def make_fit(
-    design: str, label: str, n: int, rng: np.random.Generator, strength: float = VISIBLE_STRENGTH
+    design: str,
+    label: str,
+    n: int,
+    rng: np.random.Generator,
+    strength: float = VISIBLE_STRENGTH,
+    kind: str | None = None,
 ) -> Fit:
-    """A fit of ``n`` rows of ``design`` whose response is correct (``none``) or spoiled as ``label``. The
-    signal ``X b`` has sd 2 error sds (R^2 about 0.8 for a correct fit)."""
+    """A fit of ``n`` rows of ``design`` whose response is correct (``none``) or spoiled as ``label`` (``kind``:
+    drawn when None). The signal ``X b`` has sd 2 error sds (R^2 about 0.8 for a correct fit)."""
     x = draw_design(design, rng, n)
     x = x[:, np.ptp(x, axis=0) > 0] if x.shape[1] > 1 else x
     b = rng.normal(size=x.shape[1])
     signal = x @ b
     mu = 1 + 2 * _standardize(signal)
-    y = violate(label, mu, x, rng.normal(size=n), strength, rng)
+    y = violate(label, mu, x, rng.normal(size=n), strength, rng, kind)
     design_matrix = np.column_stack([np.ones(n), x])
     coef, *_ = np.linalg.lstsq(design_matrix, y, rcond=None)
     fitted = design_matrix @ coef
     return Fit(design, label, x, y, fitted, y - fitted)
+
+
+TRAINING_STRENGTH = (0.15, 1.0)
+"""Strengths a training plot's violation is drawn from (uniformly): from faint to extreme."""
+
+
+@dataclass(frozen=True)
+class DesignPlot:
+    """What a plot drawn by the design families is (its rng's first draws after the mix's): the manifest's."""
+
+    n: int
+    design: str
+    kind: str
+    strength: float
+
+
+def draw_design_plot(cls: str, rng: np.random.Generator, n: int) -> DesignPlot:
+    """A training plot's design (from the ``tuning`` split only: the held-out designs are never drawn; no
+    factor-only design for ``nonlinear``, where a curve cannot show), kind and strength."""
+    names = [d for d in SPLITS["tuning"] if not (cls == "nonlinear" and d in CONTINUOUS_FREE)]
+    design = names[int(rng.integers(len(names)))]
+    kinds = KINDS.get(cls, ("",))
+    kind = kinds[int(rng.integers(len(kinds)))]
+    return DesignPlot(n, design, kind, float(rng.uniform(*TRAINING_STRENGTH)))
+
+
+def simulate_design_plot(cls: str, rng: np.random.Generator, n: int) -> tuple[Fit, DesignPlot]:
+    """The fit of a training plot drawn by the design families (:func:`draw_design_plot`, then :func:`make_fit`)."""
+    plot = draw_design_plot(cls, rng, n)
+    return make_fit(plot.design, cls, plot.n, rng, plot.strength, plot.kind or None), plot

@@ -41,6 +41,8 @@ from threadpoolctl import threadpool_limits
 from plotlstm.atomic import atomic_path, write_json
 from plotlstm.errors import GeneratorError, SettingsMismatchError, first_line
 from plotlstm.progress import ProgressBar
+from plotlstm.synth.designs import REVISION as DESIGNS_REVISION
+from plotlstm.synth.designs import draw_design_plot, simulate_design_plot
 from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
 from plotlstm.synth.render import render, save_png, tune_process
@@ -78,6 +80,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "n_scale": DEFAULT_SAMPLE_SIZE.scale,
     "general_style": 1,
     "negatives": 1,
+    "design_mix": 0.0,
 }
 """Settings that ``generator.json`` records only when they are not these defaults (so files written before they
 existed stay valid): a file without one was made with its default."""
@@ -282,9 +285,9 @@ def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
         raise GeneratorError(str(err)) from None
 
 
-def _check_sample_size(n_range: Any, n_scale: Any) -> SampleSize:
+def _check_sample_size(n_range: Any, n_scale: Any, design_mix: Any = 0.0) -> SampleSize:
     try:
-        return check_sample_size(_plain(n_range), n_scale)
+        return check_sample_size(_plain(n_range), n_scale, design_mix)
     except ValueError as err:
         raise GeneratorError(str(err)) from None
 
@@ -294,14 +297,18 @@ def plot_header(
     cls: str,
     pid: int,
     params: Mapping[str, SpoilParams] | None = None,
-    sample: SampleSize | None = None,
+    sample: SampleSize = DEFAULT_SAMPLE_SIZE,
 ) -> Header:
     """n, predictors, controls (and kind, strength) of a plot without simulating it (its rng's first draws).
 
     A non-plot (class ``unrecognized``) has no data set: zeros."""
     if cls == NEGATIVE_CLASS:
         return Header(0, 0, 0)
-    return draw_header(cls, plot_rng(seed, cls, pid), params, sample)
+    rng = plot_rng(seed, cls, pid)
+    if sample.design_mix and rng.random() < sample.design_mix:
+        plot = draw_design_plot(cls, rng, sample.draw(rng))
+        return Header(plot.n, 0, 0, f"{plot.design}/{plot.kind}" if plot.kind else plot.design, plot.strength)
+    return draw_header(cls, rng, params, sample)
 
 
 # --------------------------------------------------------------------------- drawing
@@ -315,9 +322,11 @@ def make_plot(
     class_params: Mapping[str, Any] | None = None,
     n_range: Sequence[int] = N_RANGE,
     n_scale: str = "uniform",
+    design_mix: float = 0.0,
 ) -> Any:
     """The PIL image of plot ``pid`` of class ``cls`` (exactly what :func:`generate` writes)."""
-    return _image(seed, cls, pid, style, check_params(class_params), check_sample_size(n_range, n_scale))
+    sample = check_sample_size(n_range, n_scale, design_mix)
+    return _image(seed, cls, pid, style, check_params(class_params), sample)
 
 
 def _image(
@@ -326,7 +335,10 @@ def _image(
     if cls == NEGATIVE_CLASS:
         return make_negative(seed, pid, style)
     rng = plot_rng(seed, cls, pid)
-    sim = simulate(cls, rng, params, sample)
+    if sample.design_mix and rng.random() < sample.design_mix:  # one of the design families
+        fit, plot = simulate_design_plot(cls, rng, sample.draw(rng))
+        return render(fit.fitted, fit.residuals, resolve_style(style, rng, plot.n))
+    sim = simulate(cls, rng, params, sample)  # the reference's process
     return render(sim.fitted, sim.residuals, resolve_style(style, rng, sim.n))
 
 
@@ -397,6 +409,9 @@ def _settings(
     ):  # the reference's n is not recorded (older generator.json files stay valid)
         settings["n_range"] = [sample.low, sample.high]
         settings["n_scale"] = sample.scale
+    if sample.design_mix:
+        settings["design_mix"] = sample.design_mix
+        settings["designs"] = DESIGNS_REVISION
     if style == "general" or (isinstance(style, Mapping) and style.get("base") == "general"):
         settings["general_style"] = GENERAL_STYLE_REVISION
     if NEGATIVE_CLASS in classes:
@@ -461,6 +476,7 @@ def _checked(
     class_params: Mapping[str, Any] | None,
     n_range: Sequence[int],
     n_scale: str,
+    design_mix: float = 0.0,
 ) -> tuple[tuple[str, ...], dict[str, int], dict[str, int], Any, dict[str, SpoilParams], SampleSize]:
     """The arguments of :func:`generate` that define a data set, validated (one-line errors naming the field)."""
     classes_t = _check_classes(classes)
@@ -470,7 +486,7 @@ def _checked(
         raise GeneratorError(f"seed: expected a non-negative integer, got {seed!r}")
     style = _plain(style)
     params = _check_class_params(class_params)
-    sample = _check_sample_size(n_range, n_scale)
+    sample = _check_sample_size(n_range, n_scale, design_mix)
     _check_style(style, int(seed), classes_t[0])
     return classes_t, train, test, style, params, sample
 
@@ -491,6 +507,7 @@ def generate(
     class_params: Mapping[str, Any] | None = None,
     n_range: Sequence[int] = N_RANGE,
     n_scale: str = "uniform",
+    design_mix: float = 0.0,
 ) -> Path:
     """Draw the data set into ``root`` (see the module docstring) and return ``root`` as a Path.
 
@@ -499,14 +516,15 @@ def generate(
     (``matplotlib``, ``seaborn``, ``statsmodels``) or a dict of Style field overrides (optional
     ``base``). ``class_params``: ``{heteroskedastic|nonlinear: {kinds: [...], strength: [low, high]}}``
     (defaults in :data:`plotlstm.synth.simulate.DEFAULT_PARAMS`). ``n_range``/``n_scale``: each plot's sample
-    size, ``[low, high]`` drawn ``uniform`` (the reference: 100..10,000) or ``log``. Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
+    size, ``[low, high]`` drawn ``uniform`` (the reference: 100..10,000) or ``log``. ``design_mix``: the share of
+    plots whose design and violation come from :mod:`plotlstm.synth.designs` (0: the reference's only). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
     root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
     settings and ``overwrite`` is False.
     """
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 0:
         raise GeneratorError(f"workers: expected an integer >= 0 (0 = all cores), got {workers!r}")
     classes_t, train, test, style, params, sample = _checked(
-        classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale
+        classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale, design_mix
     )
     root = Path(os.fspath(_plain(root))).expanduser()
     settings = _settings(classes_t, train, test, int(seed), style, params, sample)
@@ -553,12 +571,13 @@ def check_settings(
     class_params: Mapping[str, Any] | None = None,
     n_range: Sequence[int] = N_RANGE,
     n_scale: str = "uniform",
+    design_mix: float = 0.0,
     **_: Any,
 ) -> None:
     """Raise :class:`SettingsMismatchError` if ``root`` holds a data set drawn with settings other than these
     (the arguments of :func:`generate`; others are ignored). Draws nothing."""
     classes_t, train, test, style, params, sample = _checked(
-        classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale
+        classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale, design_mix
     )
     root = Path(os.fspath(_plain(root))).expanduser()
     _check_settings(

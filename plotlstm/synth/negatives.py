@@ -13,6 +13,11 @@ through :data:`KINDS`:
 * ``lines``: one to four line series (time series, curves), with or without a marker at each point;
 * ``box``: box plots of two to eight groups (upright or sideways), whiskers and outlying points;
 * ``empty``: the axes of a plot without data;
+* R's other ``plot(lm)`` panels of a simulated fit: ``scale_location`` (the square root of the absolute
+  standardized residuals against the fitted values, under a smoother), ``leverage`` (standardized residuals
+  against leverage with Cook's distance contours) and ``cooks`` (Cook's distance per observation, as needles);
+* ``partial``: a partial residual (component + residual) plot: a predictor against its component plus the
+  residuals, with the straight component line;
 * ``texture``: a photo-like image (blobs, waves, gradients, noise), no axes.
 
 Each kind except ``texture`` is drawn in the plot's style (``r``, ``general``, ...), so that the look alone
@@ -57,9 +62,16 @@ KINDS = (
     "trend",
     "lines",
     "box",
+    "scale_location",
+    "leverage",
+    "cooks",
+    "scale_location",
+    "leverage",
+    "partial",
 )
-REVISION = 2
-"""Bumped when the same ``(seed, index)`` draws another image (2: box plots, markers on lines, regression lines);
+REVISION = 3
+"""Bumped when the same ``(seed, index)`` draws another image (2: box plots, markers on lines, regression lines;
+3: R's other diagnostic panels and partial residual plots);
 recorded in ``generator.json`` of data sets with the class ``unrecognized``."""
 
 
@@ -105,6 +117,86 @@ def _trend(rng: np.random.Generator, st: Style) -> np.ndarray:
         st = st.replace(smoother=True, band=bool(rng.random() < 0.5))
         return render_array(x, y, st, smoother=_line_fit)
     return render_array(x, y, st)
+
+
+def _fit(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A simulated OLS fit: (x, fitted, standardized residuals, leverage)."""
+    n = int(rng.integers(30, 3000))
+    x = rng.lognormal(0, float(rng.uniform(0.2, 1.0)), n) if rng.random() < 0.5 else rng.normal(size=n)
+    design = np.column_stack([np.ones(n), x, rng.normal(size=(n, int(rng.integers(0, 3))))])
+    y = design @ rng.normal(size=design.shape[1]) + _sample(rng, n)
+    q, _ = np.linalg.qr(design)
+    h = np.sum(q**2, axis=1)
+    fitted = q @ (q.T @ y)
+    r = y - fitted
+    sigma = np.sqrt(np.sum(r**2) / (n - design.shape[1]))
+    return x, fitted, r / (sigma * np.sqrt(np.clip(1 - h, 1e-9, None))), h
+
+
+def _scale_location(rng: np.random.Generator, st: Style) -> np.ndarray:
+    _, fitted, std, _ = _fit(rng)
+    st = st.replace(
+        title="Scale-Location",
+        ylabel="\u221a|Standardized residuals|",
+        zero_line=False,
+        labels=bool(rng.random() < 0.5),
+    )
+    return render_array(fitted, np.sqrt(np.abs(std)), st)
+
+
+def _cooks_contours(h: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cook's distance 0.5 and 1 as standardized residuals against leverage (both signs), R's dashed contours."""
+    hs = np.linspace(max(float(h.min()), 1e-3), float(h.max()), 60)
+    curves = [sign * np.sqrt(level * p * (1 - hs) / hs) for level in (0.5, 1.0) for sign in (1, -1)]
+    return hs, np.concatenate(curves)
+
+
+def _leverage(rng: np.random.Generator, st: Style) -> np.ndarray:
+    _, _, std, h = _fit(rng)
+    st = st.replace(
+        title="Residuals vs Leverage",
+        xlabel="Leverage",
+        ylabel="Standardized residuals",
+        labels=bool(rng.random() < 0.5),
+    )
+    pixels = render_array(h, std, st)
+    left, top, right, bottom, _ = _region(st)
+    lo, hi = float(std.min()), float(std.max())
+    span = max(hi - lo, 1e-9)
+    hs, contours = _cooks_contours(h, 2)
+    cv = Canvas(st.width, st.height, pixels.astype(np.float64))
+    x = left + (hs - h.min()) / max(float(np.ptp(h)), 1e-9) * (right - left)
+    for k in range(4):
+        v = contours[k * len(hs) : (k + 1) * len(hs)]
+        keep = (v > lo - 0.04 * span) & (v < hi + 0.04 * span)
+        if keep.sum() > 1:
+            y = bottom - (v[keep] - lo) / span * (bottom - top)
+            cv.polyline(x[keep], y, 0.75, (200, 0, 0), (left, top, right, bottom))
+    return cv.to_uint8()
+
+
+def _cooks(rng: np.random.Generator, st: Style) -> np.ndarray:
+    _, _, std, h = _fit(rng)
+    d = std**2 * h / (2 * (1 - h))
+    st = st.replace(title="Cook's distance", xlabel="Obs. number", ylabel="Cook's distance")
+    left, top, right, bottom, _ = _region(st)
+    xt, tx = _value_ticks(1.0, float(len(d)), left, right)
+    yt, ty = _value_ticks(0.0, float(d.max()), bottom, top)
+    cv, region = _axes(st, xt, yt)
+    idx = np.arange(1, len(d) + 1, dtype=float)
+    for i, v in zip(tx(idx), ty(d), strict=True):
+        cv.vline(float(i), float(v), float(ty(np.zeros(1))[0]), 0.75, (0, 0, 0))
+    return cv.to_uint8()
+
+
+def _partial(rng: np.random.Generator, st: Style) -> np.ndarray:
+    x, fitted, std, _ = _fit(rng)
+    slope = float(rng.choice([-1, 1]) * rng.uniform(0.5, 3.0))
+    component = slope * (x - x.mean())
+    st = st.replace(
+        title="", xlabel="x", ylabel="Component+Residual(y)", zero_line=False, labels=False, smoother=True
+    )
+    return render_array(x, component + std, st, smoother=_line_fit)
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -315,6 +407,14 @@ def make_negative(seed: int, index: int, style: Any = "r") -> Image.Image:
         pixels = _lines(rng, st)
     elif kind == "box":
         pixels = _box(rng, st)
+    elif kind == "scale_location":
+        pixels = _scale_location(rng, st)
+    elif kind == "leverage":
+        pixels = _leverage(rng, st)
+    elif kind == "cooks":
+        pixels = _cooks(rng, st)
+    elif kind == "partial":
+        pixels = _partial(rng, st)
     elif kind == "empty":
         left, top, right, bottom, _ = _region(st)
         xt = _value_ticks(0.0, 1.0, left, right)[0] if rng.random() < 0.5 else (np.zeros(0), [])

@@ -65,11 +65,14 @@ DEFAULT_PARAMS: dict[str, SpoilParams] = {c: SpoilParams(KINDS[c], STRENGTH[c]) 
 
 @dataclass(frozen=True)
 class SampleSize:
-    """How a plot's sample size ``n`` is drawn: from ``low..high`` (inclusive), uniformly or log-uniformly."""
+    """How a plot's sample is drawn: its size ``n`` from ``low..high`` (inclusive), uniformly or log-uniformly,
+    and, for a share ``design_mix`` of the plots, its design and violation from the families of
+    :mod:`plotlstm.synth.designs` instead of the reference's process (0: the reference's only)."""
 
     low: int = N_RANGE[0]
     high: int = N_RANGE[1]
     scale: str = "uniform"
+    design_mix: float = 0.0
 
     def draw(self, rng: np.random.Generator) -> int:
         """``uniform``: ``rng.integers(low, high + 1)``, the reference's draw; ``log``: ``exp`` of a uniform draw
@@ -158,8 +161,9 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, SpoilParams]:
     return out
 
 
-def check_sample_size(n_range: Any = N_RANGE, n_scale: Any = "uniform") -> SampleSize:
-    """Validate ``n_range`` (``[low, high]``, whole numbers) and ``n_scale`` (``uniform`` or ``log``).
+def check_sample_size(n_range: Any = N_RANGE, n_scale: Any = "uniform", design_mix: Any = 0.0) -> SampleSize:
+    """Validate ``n_range`` (``[low, high]``, whole numbers), ``n_scale`` (``uniform`` or ``log``) and
+    ``design_mix`` (a share in [0, 1]).
 
     Returns the :class:`SampleSize`; raises ValueError naming the field.
     """
@@ -182,7 +186,9 @@ def check_sample_size(n_range: Any = N_RANGE, n_scale: Any = "uniform") -> Sampl
         raise ValueError(f"n_range: high {hi:,} is above {N_LIMITS[1]:,}")
     if not isinstance(n_scale, str) or n_scale not in N_SCALES:
         raise ValueError(f"n_scale: unknown scale {n_scale!r}; use one of {', '.join(N_SCALES)}")
-    return SampleSize(lo, hi, n_scale)
+    if isinstance(design_mix, bool) or not isinstance(design_mix, int | float) or not 0 <= design_mix <= 1:
+        raise ValueError(f"design_mix: a share of plots in [0, 1], got {design_mix!r}")
+    return SampleSize(lo, hi, n_scale, float(design_mix))
 
 
 def _check_kinds(field: str, kinds: Any, valid: tuple[str, ...]) -> tuple[str, ...]:

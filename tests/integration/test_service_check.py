@@ -53,9 +53,14 @@ def test_one_fit_answers_like_classify_and_equals_the_library(
     assert result["confidence"] == pytest.approx(expected.confidence)
     # the null-plot test, as the library's (design [1, fitted]: only the two columns are sent)
     assert result["p_value"] == expected.p_value and result["null_plots"] == 19
-    assert result["evidence"] == pytest.approx(expected.evidence) and result["image_class"] == expected.image_label
+    assert (
+        result["evidence"] == pytest.approx(expected.evidence)
+        and result["image_class"] == expected.image_label
+    )
     assert result["summary"] == expected.summary and result["design"].startswith("approximated")
-    picture = client.post("/v1/check", json={"fitted": fitted, "residuals": residuals, "null_plots": 0}).json()
+    picture = client.post(
+        "/v1/check", json={"fitted": fitted, "residuals": residuals, "null_plots": 0}
+    ).json()
     assert picture["results"][0]["p_value"] is None and picture["results"][0]["class"] == expected.image_label
     bad = client.post("/v1/check", json={"fitted": fitted, "residuals": residuals, "null_plots": 500})
     assert bad.status_code == 422 and "null_plots: at most 99" in bad.json()["error"]

@@ -71,3 +71,34 @@ def test_visible_violations_are_seen_by_their_classic_test(label: str, test: str
 def test_unknown_design_is_one_line() -> None:
     with pytest.raises(KeyError, match="design: unknown design 'nope'"):
         draw_design("nope", np.random.default_rng(0), 10)
+
+
+def test_training_plots_never_draw_a_held_out_design_nor_a_curve_on_factors() -> None:
+    from plotlstm.synth.designs import draw_design_plot
+
+    rng = np.random.default_rng(3)
+    drawn = [(cls, draw_design_plot(cls, rng, 100)) for cls in ("none", *VIOLATIONS) for _ in range(300)]
+    assert {p.design for _, p in drawn} <= set(SPLITS["tuning"])
+    assert not {p.design for cls, p in drawn if cls == "nonlinear"} & CONTINUOUS_FREE
+    assert all(0.15 <= p.strength <= 1.0 for _, p in drawn)
+
+
+def test_design_mix_draws_design_plots_and_records_it(tmp_path) -> None:
+    import json
+
+    from plotlstm.synth.generator import generate, make_plot, plot_header
+    from plotlstm.synth.simulate import check_sample_size
+
+    reference = make_plot(5, "outlier", 3, "r")
+    assert np.array_equal(np.asarray(reference), np.asarray(make_plot(5, "outlier", 3, "r", design_mix=0.0)))
+    sample = check_sample_size([20, 500], "log", 1.0)
+    header = plot_header(5, "heteroskedastic", 3, None, sample)
+    assert header.kind.split("/")[0] in SPLITS["tuning"] and 20 <= header.n <= 500
+    root = generate(tmp_path / "d", ["none", "nonlinear"], 2, 1, seed=5, workers=1, progress=False, n_range=[20, 500],
+                    n_scale="log", design_mix=1.0)  # fmt: skip
+    settings = json.loads((root / "generator.json").read_text())
+    assert settings["design_mix"] == 1.0 and settings["designs"] == 1
+    rows = (root / "manifest.csv").read_text().splitlines()[1:]
+    assert len(rows) == 6 and all("/" in r.split(",")[6] or r.startswith("none") for r in rows)
+    with pytest.raises(ValueError, match="design_mix: a share of plots in"):
+        check_sample_size([20, 500], "log", 1.5)

@@ -224,7 +224,7 @@ def _check_root(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def _root_lock(root: Path) -> Iterator[None]:
+def _root_lock(root: Path, shard: tuple[int, int] = (1, 1)) -> Iterator[None]:
     """Hold an exclusive lock on ``root`` for the run: a second run into it stops with one line.
 
     ``flock`` locks die with their process, so a lock file left by a killed run never blocks the next one."""
@@ -233,7 +233,7 @@ def _root_lock(root: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    path = root / LOCK_NAME
+    path = root / (LOCK_NAME if shard == (1, 1) else f"{LOCK_NAME}-{shard[0]}-of-{shard[1]}")
     with open(path, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -268,14 +268,33 @@ def plot_path(root: Path, split: str, cls: str, pid: int, width: int = 6) -> Pat
 
 
 def _plan(
-    root: Path, classes: Sequence[str], train: Mapping[str, int], test: Mapping[str, int]
+    root: Path,
+    classes: Sequence[str],
+    train: Mapping[str, int],
+    test: Mapping[str, int],
+    shard: tuple[int, int] = (1, 1),
 ) -> Iterator[_Task]:
-    """Every plot of the data set, in order, one at a time (never listed as a whole)."""
+    """Every plot of the data set (of shard ``(k, n)``: the plots whose id is ``k - 1`` modulo ``n``), in order,
+    one at a time (never listed as a whole)."""
+    k, n = shard
     for cls in classes:
         width = id_width(train[cls] + test[cls])
         for split, start, count in (("train", 0, train[cls]), ("test", train[cls], test[cls])):
             for pid in range(start, start + count):
-                yield _Task(cls, split, pid, str(plot_path(root, split, cls, pid, width)))
+                if pid % n == k - 1:
+                    yield _Task(cls, split, pid, str(plot_path(root, split, cls, pid, width)))
+
+
+def check_shard(shard: Any) -> tuple[int, int]:
+    """``"K/N"`` (the K-th of N disjoint parts, 1 <= K <= N) as ``(K, N)``; None: the whole set, ``(1, 1)``."""
+    if shard is None or shard == "":
+        return 1, 1
+    parts = str(shard).split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        k, n = int(parts[0]), int(parts[1])
+        if 1 <= k <= n:
+            return k, n
+    raise GeneratorError(f"shard: expected K/N with 1 <= K <= N (e.g. 3/8), got {shard!r}")
 
 
 def _check_class_params(class_params: Any) -> dict[str, SpoilParams]:
@@ -508,6 +527,7 @@ def generate(
     n_range: Sequence[int] = N_RANGE,
     n_scale: str = "uniform",
     design_mix: float = 0.0,
+    shard: str | None = None,
 ) -> Path:
     """Draw the data set into ``root`` (see the module docstring) and return ``root`` as a Path.
 
@@ -517,7 +537,10 @@ def generate(
     ``base``). ``class_params``: ``{heteroskedastic|nonlinear: {kinds: [...], strength: [low, high]}}``
     (defaults in :data:`plotlstm.synth.simulate.DEFAULT_PARAMS`). ``n_range``/``n_scale``: each plot's sample
     size, ``[low, high]`` drawn ``uniform`` (the reference: 100..10,000) or ``log``. ``design_mix``: the share of
-    plots whose design and violation come from :mod:`plotlstm.synth.designs` (0: the reference's only). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
+    plots whose design and violation come from :mod:`plotlstm.synth.designs` (0: the reference's only).
+    ``shard``: ``"K/N"`` draws only the K-th of N disjoint parts (plot ids ``K - 1`` modulo N), so that N jobs
+    (a cluster's job array) draw one set into one root at once; a shard writes no manifest: one plain run after
+    them finds every plot drawn and writes it (docs/generator.md). Raises :class:`GeneratorError` (a ValueError) for bad arguments, an unwritable
     root or a failed write, :class:`SettingsMismatchError` if ``root`` was made with other
     settings and ``overwrite`` is False.
     """
@@ -526,10 +549,11 @@ def generate(
     classes_t, train, test, style, params, sample = _checked(
         classes, train_per_class, test_per_class, seed, style, class_params, n_range, n_scale, design_mix
     )
+    part = check_shard(shard)
     root = Path(os.fspath(_plain(root))).expanduser()
     settings = _settings(classes_t, train, test, int(seed), style, params, sample)
     _check_root(root)
-    with _root_lock(root):
+    with _root_lock(root, part):
         _check_settings(root, settings, overwrite)
         try:
             if overwrite and (root / "generator.json").exists():
@@ -539,11 +563,11 @@ def generate(
                 for split in SPLITS:
                     folder = root / split / cls
                     folder.mkdir(parents=True, exist_ok=True)
-                    for stale in folder.glob("*.tmp"):
+                    for stale in folder.glob("*.tmp") if part == (1, 1) else ():  # a shard's are others'
                         stale.unlink()
-            total = sum(train.values()) + sum(test.values())
+            total = sum(1 for _ in _plan(root, classes_t, train, test, part))
             _draw(
-                _plan(root, classes_t, train, test),
+                _plan(root, classes_t, train, test, part),
                 total,
                 int(seed),
                 style,
@@ -553,7 +577,8 @@ def generate(
                 progress,
                 root,
             )
-            _manifest(root, _plan(root, classes_t, train, test), int(seed), params, sample)
+            if part == (1, 1):
+                _manifest(root, _plan(root, classes_t, train, test), int(seed), params, sample)
         except OSError as err:
             where = err.filename or root
             reason = "disk full" if err.errno == errno.ENOSPC else (err.strerror or str(err))

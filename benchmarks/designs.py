@@ -102,7 +102,7 @@ def tasks(args: argparse.Namespace) -> list[tuple]:
     out = []
     for design in names:
         for n in args.n:
-            for label in ("none", *VIOLATIONS):
+            for label in args.classes:
                 if label == "nonlinear" and design in CONTINUOUS_FREE:
                     continue
                 out.append(
@@ -171,7 +171,7 @@ def print_table(table: dict[tuple, dict], keys: tuple[str, ...], verdicts: tuple
             print(head + " " + " ".join(f"{c:>6}" for c in cells))
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--ckpt", default=None, help="a checkpoint or run folder (default: the bundled model)"
@@ -186,20 +186,30 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classic", action="store_true", help="also the classic tests' verdicts")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--classes", nargs="+", default=["none", *VIOLATIONS], help="the fits' classes")
     parser.add_argument("--json", help="write every fit's verdicts here")
-    args = parser.parse_args()
+    return parser
 
+
+def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], float]:
+    """Every fit's verdicts (in ``args.workers`` processes) and the seconds it took."""
     start = time.perf_counter()
     work = tasks(args)
     rows: list[dict[str, Any]] = []
     with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.ckpt,)) as pool:
         for cell in pool.map(run_cell, work, chunksize=1):
             rows.extend(cell)
-    elapsed = time.perf_counter() - start
-    verdicts = ("image", "test", *(("classic",) if args.classic else ()))
     split_of = {d: s for s, names in SPLITS.items() for d in names}
     for row in rows:
         row["split"] = split_of[row["design"]]
+    return rows, time.perf_counter() - start
+
+
+def main() -> None:
+    args = parser().parse_args()
+    rows, elapsed = run(args)
+    work = tasks(args)
+    verdicts = ("image", "test", *(("classic",) if args.classic else ()))
     errors = sum(r["image"] not in ("none", "unrecognized", *VIOLATIONS) for r in rows)
     print(
         f"{len(rows)} fits ({len(work)} cells of {args.fits}), strength {args.strength}, {args.null_plots} null "

@@ -24,6 +24,7 @@ from plotlstm.atomic import atomic_path, write_json
 from plotlstm.cli import command, required
 from plotlstm.errors import CheckError, first_line
 from plotlstm.inference.check import NULL_PLOTS, CheckResult, check, check_many, load_classifier
+from plotlstm.inference.formula import TRANSFORMS, check_formula
 
 INPUT_FORMATS = (".csv", ".parquet", ".pq")
 OUTPUT_FORMATS = (".csv", ".json")
@@ -57,9 +58,13 @@ def fit_formula(frame: Any, formula: str, source: str = "the data") -> Any:
     import statsmodels.formula.api as smf
     from patsy import EvalEnvironment, PatsyError
 
-    if "~" not in formula:
-        raise CheckError(f"formula {formula!r}: expected 'response ~ terms', e.g. 'y ~ x1 + x2 + C(group)'")
-    names = {"np": np, "numpy": np}  # np.log(x) and friends, as in a script
+    check_formula(formula)  # a formula, not a program: refused before patsy evaluates any term
+    names: dict[str, Any] = {
+        "np": np,
+        "numpy": np,
+        "__builtins__": {},
+    }  # np.log(x) and friends, as in a script
+    names |= {name: getattr(np, name) for name in TRANSFORMS if hasattr(np, name) and name[0].islower()}
     version = tuple(int(part) for part in re.findall(r"\d+", statsmodels.__version__)[:2])
     env: Any = names if version >= (0, 15) else EvalEnvironment([names])  # 0.15 deprecates EvalEnvironment
     try:
@@ -68,10 +73,6 @@ def fit_formula(frame: Any, formula: str, source: str = "the data") -> Any:
         first = str(err).splitlines()[0]
         missing = re.search(r"name '([^']+)' is not defined", first)
         columns = ", ".join(map(str, frame.columns))
-        if missing and re.search(rf"(?<![\w.]){re.escape(missing.group(1))}\s*\(", formula):
-            raise CheckError(
-                f"formula {formula!r}: {missing.group(1)!r} is not a function here (use np.{missing.group(1)}, ...)"
-            ) from None
         if missing:
             raise CheckError(
                 f"formula {formula!r}: {missing.group(1)!r} is not a column of {source} (columns: {columns})"

@@ -136,7 +136,10 @@ def test_module_runs_as_a_command(ckpt: Path, table: Path, tmp_path: Path) -> No
             "'grp' is not a column of data [1].csv",
         ),
         (["input='{table}'", "formula='x1 + x2'"], "expected 'response ~ terms'"),
-        (["input='{table}'", "formula=y ~ log(x2)"], "'log' is not a function here (use np.log, ...)"),
+        (
+            ["input='{table}'", "formula=y ~ sinc(x2)"],
+            "term 'sinc(x2)' calls 'sinc', which is not an allowed transform",
+        ),
         (
             ["input='{table}'", "fitted=yhat", "residuals=resid"],
             "'resid' is not a column of data [1].csv (columns: x1, x2",

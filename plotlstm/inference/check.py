@@ -230,7 +230,7 @@ def _column(values: Any, name: str) -> np.ndarray:
         values = values.to_numpy()
     try:
         array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CheckError(
             f"{name}: expected numbers, got {type(values).__name__} with non-numeric values"
         ) from None
@@ -309,6 +309,23 @@ def _positions(mask: np.ndarray, shown: int = 5) -> str:
     return text + (f" and {len(where) - shown} more" if len(where) > shown else "")
 
 
+DRAWABLE = (1e-300, 1e300)
+"""A column's values must lie within +-1e300 and span 0 or at least 1e-300: beyond, the plot's axis arithmetic
+overflows or underflows. Rescale such data (the plot's shape does not change; its tick labels do)."""
+
+
+def _drawable(name: str, column: np.ndarray) -> None:
+    if not len(column):
+        return
+    lo, hi = float(column.min()), float(column.max())
+    span = hi - lo
+    if max(abs(lo), abs(hi)) > DRAWABLE[1] or (0 < span < DRAWABLE[0]) or not np.isfinite(span):
+        raise CheckError(
+            f"{name}: values from {lo:.3g} to {hi:.3g} cannot be drawn (a column must lie within +-1e300 and "
+            "span 0 or at least 1e-300); rescale it"
+        )
+
+
 def validate(fitted: np.ndarray, residuals: np.ndarray, drop_nonfinite: bool = False) -> FitData:
     """Equal lengths, finite values (or dropped, when asked), at least :data:`MIN_OBSERVATIONS` rows."""
     if len(fitted) != len(residuals):
@@ -327,6 +344,8 @@ def validate(fitted: np.ndarray, residuals: np.ndarray, drop_nonfinite: bool = F
         raise CheckError("; ".join(parts) + ", rows counted from 0; drop_nonfinite=True drops those rows")
     if dropped:
         fitted, residuals = fitted[~bad], residuals[~bad]
+    for name, column in (("fitted", fitted), ("residuals", residuals)):
+        _drawable(name, column)
     if len(fitted) < MIN_OBSERVATIONS:
         after = f" after dropping {dropped} non-finite" if dropped else ""
         raise CheckError(

@@ -55,13 +55,14 @@ def rotation(
     p = q.shape[1]
     if n <= p + 2:
         raise NoNullModel(f"{n} observations for {p} design columns: too few for null plots (need n > p + 2)")
-    rss = float(np.sum((residuals * w) ** 2))
+    unit = float(np.max(np.abs(residuals * w))) or 1.0  # in units of the largest residual: no overflow
+    root_rss = unit * float(np.sqrt(np.sum((residuals * w / unit) ** 2)))
 
     def draw(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         e = rng.standard_normal(n)
         e -= q @ (q.T @ e)
         norm = float(np.sqrt(np.sum(e**2)))
-        return fitted, (e * (np.sqrt(rss) / norm if norm > 0 else 0.0)) / w
+        return fitted, (e / norm * root_rss if norm > 0 else 0.0 * e) / w
 
     return NullModel(draw, words)
 

@@ -114,8 +114,9 @@ def print_predictions(
     console.print(table)
     if len(shown) < len(rows):
         console.print(f"... {len(rows) - len(shown)} more rows (table_rows={limit})")
-    for r in shown:  # the reasons under the table, where they have the whole width
+    errors = Console(stderr=True)
+    for r in shown:  # the reasons go to stderr, as errors do; the table and the counts to stdout
         if r.error:
-            console.print(f"[red]error[/red] {escape(r.error)}", soft_wrap=True, highlight=False)
+            errors.print(f"[red]error[/red] {escape(r.error)}", soft_wrap=True, highlight=False)
     failed = sum(1 for r in rows if r.error)
     console.print(f"{len(rows) - failed} classified, {failed} not readable")

@@ -40,7 +40,7 @@ def token_dependency(token: str | None) -> Callable[..., Awaitable[None]]:
             raise RequestError(
                 401,
                 "missing or wrong token: send the header 'Authorization: Bearer <api_token>'",
-                headers={"WWW-Authenticate": "Bearer"},
+                headers={"WWW-Authenticate": "Bearer", "Connection": "close"},  # the body is never read
             )
 
     return check_token

@@ -25,9 +25,10 @@ from plotlstm.inference.check import NULL_PLOTS, FitData, checked_options
 from plotlstm.inference.check import prepare as prepare_check
 from plotlstm.inference.nulls import null_test
 from plotlstm.service.batcher import DynamicBatcher
+from plotlstm.service.budget import Ticket
 from plotlstm.service.decoding import FairDecoder
 from plotlstm.service.settings import ServiceSettings
-from plotlstm.service.uploads import RequestError
+from plotlstm.service.uploads import RequestError, check_length, closing_on_refusal, read_body
 
 MAX_NULL_PLOTS = 99
 """The most null plots one fit of a request may ask for (each is a plot to draw and classify)."""
@@ -94,28 +95,27 @@ CHECK_OPENAPI = {
 }
 
 
-async def read_json(request: Request, settings: ServiceSettings) -> Any:
-    """The request's JSON body, read within ``max_upload_mb``."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise RequestError(
-            415, f"send the fits as application/json (got content type {content_type or 'none'})"
-        )
-    limit = settings.max_upload_bytes
-    chunks, received = [], 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
+async def read_json(request: Request, settings: ServiceSettings, ticket: Ticket) -> Any:
+    """The request's JSON body, read as every body is (:func:`read_body`: ``max_upload_mb``, the memory budget,
+    ``body_timeout_s``; a refusal closes the connection)."""
+    with closing_on_refusal():
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
             raise RequestError(
-                413,
-                f"request too large: more than {settings.max_upload_mb} MB (max_upload_mb)",
-                max_upload_mb=settings.max_upload_mb,
+                415, f"send the fits as application/json (got content type {content_type or 'none'})"
             )
-        chunks.append(chunk)
+        check_length(request, settings)
+        chunks: list[bytes] = []
+        await read_body(request, settings, ticket, chunks.append)
     try:
         return json.loads(b"".join(chunks))  # NaN and Infinity are read as floats, null as None
-    except (ValueError, UnicodeDecodeError) as err:
+    except (
+        ValueError,
+        UnicodeDecodeError,
+    ) as err:  # an integer of more than 4,300 digits is a ValueError too
         raise RequestError(422, f"malformed JSON ({' '.join(str(err).split())})") from None
+    except RecursionError:
+        raise RequestError(422, "malformed JSON (nested too deeply)") from None
 
 
 def fits_of(payload: Any, max_fits: int) -> tuple[list[tuple[str, Any]], bool]:
@@ -245,7 +245,14 @@ def add_check_routes(
     @app.post("/v1/check", openapi_extra=CHECK_OPENAPI)
     async def check_fits(request: Request) -> dict[str, Any]:
         """Draw each fit's Residuals-vs-Fitted plot (the R look) and classify it, as ``/v1/classify`` does."""
-        payload = await read_json(request, settings)
+        ticket = Ticket(request.app.state.budget)
+        try:
+            return await answer(request, ticket)
+        finally:
+            ticket.close()
+
+    async def answer(request: Request, ticket: Ticket) -> dict[str, Any]:
+        payload = await read_json(request, settings, ticket)
         fits, batch = fits_of(payload, settings.max_files)
         drop = bool(payload.get("drop_nonfinite", False))
         null_plots, alpha, seed = test_options(payload)

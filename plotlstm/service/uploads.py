@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,12 @@ def _check_headers(request: Request, settings: ServiceSettings) -> bytes:
     boundary = params.get(b"boundary")
     if not boundary:
         raise RequestError(422, "malformed multipart body: the content type has no boundary")
+    check_length(request, settings)
+    return boundary
+
+
+def check_length(request: Request, settings: ServiceSettings) -> None:
+    """Refuse a declared ``Content-Length`` that is malformed or above ``max_upload_mb`` before reading a byte."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
@@ -155,27 +162,26 @@ def _check_headers(request: Request, settings: ServiceSettings) -> bytes:
                 "(max_upload_mb)",
                 max_upload_mb=settings.max_upload_mb,
             )
-    return boundary
 
 
-async def read_uploads(request: Request, settings: ServiceSettings, ticket: Ticket) -> list[Upload]:
-    """The images in the request's multipart field ``files``, read in memory while counting bytes against
-    ``max_upload_mb`` and the memory budget (``ticket``), within ``body_timeout_s``. A refusal closes the
-    connection (the rest of the body is not read)."""
+@contextlib.contextmanager
+def closing_on_refusal() -> Iterator[None]:
+    """A refusal while the body is still coming closes the connection (the rest is not read)."""
     try:
-        return await _read(request, settings, ticket)
+        yield
     except RequestError as err:
         err.headers = {**(err.headers or {}), "Connection": "close"}
         raise
 
 
-async def _read(request: Request, settings: ServiceSettings, ticket: Ticket) -> list[Upload]:
-    boundary = _check_headers(request, settings)
+async def read_body(
+    request: Request, settings: ServiceSettings, ticket: Ticket, consume: Callable[[bytes], Any]
+) -> None:
+    """The one request-body reader of every route: each chunk to ``consume``, counted against ``max_upload_mb``
+    and the memory budget (``ticket``), the whole body within ``body_timeout_s``."""
     limit = settings.max_upload_bytes
-    collector = _Collector(settings.max_files)
+    received = 0
     try:
-        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-        received = 0
         async for chunk in _within(request, settings.body_timeout_s):
             received += len(chunk)
             if received > limit:
@@ -185,9 +191,8 @@ async def _read(request: Request, settings: ServiceSettings, ticket: Ticket) -> 
                     max_upload_mb=settings.max_upload_mb,
                 )
             if not ticket.take(len(chunk)):
-                raise busy("this upload")
-            parser.write(chunk)
-        parser.finalize()
+                raise busy("this request")
+            consume(chunk)
     except ClientDisconnect:
         raise RequestError(400, "the client closed the connection before the body ended") from None
     except asyncio.TimeoutError:
@@ -195,14 +200,30 @@ async def _read(request: Request, settings: ServiceSettings, ticket: Ticket) -> 
             408,
             f"upload too slow: the body did not arrive within {settings.body_timeout_s:g} s (body_timeout_s)",
         ) from None
-    except (MultipartParseError, ValueError) as err:
-        raise RequestError(422, f"malformed multipart body ({first_line(err)})") from None
-    if not collector.uploads:
-        others = (
-            f" (got fields: {', '.join(sorted(collector.other_fields))})" if collector.other_fields else ""
-        )
-        raise RequestError(422, f"no images: send one or more files in the multipart field '{FIELD}'{others}")
-    return collector.uploads
+
+
+async def read_uploads(request: Request, settings: ServiceSettings, ticket: Ticket) -> list[Upload]:
+    """The images in the request's multipart field ``files``, read by :func:`read_body`. A refusal closes the
+    connection (the rest of the body is not read)."""
+    with closing_on_refusal():
+        boundary = _check_headers(request, settings)
+        collector = _Collector(settings.max_files)
+        try:
+            parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+            await read_body(request, settings, ticket, parser.write)
+            parser.finalize()
+        except (MultipartParseError, ValueError) as err:
+            raise RequestError(422, f"malformed multipart body ({first_line(err)})") from None
+        if not collector.uploads:
+            others = (
+                f" (got fields: {', '.join(sorted(collector.other_fields))})"
+                if collector.other_fields
+                else ""
+            )
+            raise RequestError(
+                422, f"no images: send one or more files in the multipart field '{FIELD}'{others}"
+            )
+        return collector.uploads
 
 
 async def _within(request: Request, seconds: float) -> AsyncIterator[bytes]:

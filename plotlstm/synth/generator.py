@@ -154,6 +154,13 @@ def _check_counts(name: str, value: Any, classes: Sequence[str]) -> dict[str, in
 
 _POSITIVE_STYLE_FLOATS = {"font_size", "label_font_size", "marker_radius"}
 _MAX_SIDE = 4096
+_INT_FIELDS = {
+    "width": (16, _MAX_SIDE, "a whole number of pixels"),
+    "height": (16, _MAX_SIDE, "a whole number of pixels"),
+    "jpeg_quality": (0, 95, "a JPEG quality (0: no JPEG re-encoding)"),
+    "border": (0, 200, "a whole number of pixels of border"),
+}
+"""Each whole-number style field's range, by its meaning."""
 
 
 def _style_value_error(key: str, value: Any) -> str | None:
@@ -162,14 +169,17 @@ def _style_value_error(key: str, value: Any) -> str | None:
     if isinstance(default, bool):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) or not 16 <= value <= _MAX_SIDE:
-            return f"must be a whole number of pixels in 16..{_MAX_SIDE}"
+        low, high, unit = _INT_FIELDS.get(key, (16, _MAX_SIDE, "a whole number of pixels"))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be {unit} in {low}..{high}"
         return None
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             return "must be a number"
         if key == "point_alpha" and not 0 <= value <= 1:
             return "must be in [0, 1]"
+        if key == "rescale" and not 0 < value <= 1:
+            return "must be a shrink factor in (0, 1] (1: none)"
         if (key in _POSITIVE_STYLE_FLOATS and value <= 0) or (key.endswith("linewidth") and value < 0):
             return "must be > 0" if key in _POSITIVE_STYLE_FLOATS else "must be >= 0"
         return None

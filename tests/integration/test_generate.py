@@ -153,6 +153,17 @@ def test_resume_makes_only_missing_files(tmp_path: Path, monkeypatch: pytest.Mon
         (dict(workers=-1), "workers:"),
         (dict(style="excel"), "style: unknown style"),
         (dict(style={"colour": 1}), "unknown style field"),
+        (
+            dict(style={"jpeg_quality": 500}),
+            r"style\.jpeg_quality: must be a JPEG quality .* in 0\.\.95, got 500",
+        ),
+        (
+            dict(style={"border": 4096}),
+            r"style\.border: must be a whole number of pixels of border in 0\.\.200",
+        ),
+        (dict(style={"width": 8}), r"style\.width: must be a whole number of pixels in 16\.\.4096"),
+        (dict(style={"rescale": 10.0}), r"style\.rescale: must be a shrink factor in \(0, 1\]"),
+        (dict(design_mix=2), r"design_mix: a share of plots in \[0, 1\]"),
     ],
 )
 def test_bad_arguments_fail_before_any_work(tmp_path: Path, kwargs: dict, match: str) -> None:
@@ -537,3 +548,9 @@ def test_shards_draw_disjoint_parts_that_make_the_whole_set(tmp_path: Path) -> N
     assert (sharded / "manifest.csv").read_text() == (whole / "manifest.csv").read_text()
     with pytest.raises(GeneratorError, match=r"^shard: expected K/N with 1 <= K <= N"):
         generate(tmp_path / "bad", shard="4/3", **args)
+
+
+def test_style_fields_in_their_own_ranges_draw(tmp_path: Path) -> None:
+    """``jpeg_quality: 10`` and ``border: 10`` were refused as "pixels in 16..4096"; they are valid."""
+    root = generate(tmp_path / "ok", **{**SMALL, "workers": 1, "style": {"jpeg_quality": 10, "border": 10}})
+    assert (root / "manifest.csv").exists()

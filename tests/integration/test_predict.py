@@ -268,8 +268,12 @@ def test_file_names_with_rich_markup_are_shown_as_they_are(
     (folder / "broken[").mkdir()
     (folder / "broken[" / "red].png").write_text("not an image")
     run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=['{folder}']", "table_rows=null")
-    out = " ".join(capsys.readouterr().out.split())
-    assert "x[/i].png" in out and "broken[/red].png" in out and "odd[/i]name [bold]" in out
+    printed = capsys.readouterr()
+    out, err = "".join(printed.out.split()), " ".join(printed.err.split())  # the table may fold a name
+    assert "x[/i].png" in out and "odd[/i]name[bold]" in out
+    assert (
+        "error" in err and "broken[/red].png" in err and "not a readable image" not in out
+    )  # reasons: stderr
 
 
 def test_nothing_classified_exits_1_after_writing(

@@ -256,3 +256,87 @@ def test_swagger_ui_is_served_from_the_package(small: PlotClassifier) -> None:
         for asset in assets:
             served = client.get(asset)
             assert served.status_code == 200 and len(served.content) > 10_000, asset
+
+
+# --- /v1/check reads its body as /v1/classify does ----------------------------------------------------------------
+
+
+def test_check_route_has_the_upload_guards(small: PlotClassifier) -> None:
+    """A trickled JSON body gets 408 within body_timeout_s and is closed; a declared length above the limit gets
+    413 at once, closed; a held JSON body counts against the memory budget (503 for the next); healthz stays up."""
+    settings = ServiceSettings(
+        body_timeout_s=0.5, max_upload_mb=1, memory_budget_mb=1.5, max_pixels=10_000, decode_threads=1
+    )
+    with BackgroundServer(create_app(small, settings)) as server:
+        with socket.create_connection((server.host, server.port)) as sock:
+            start = time.monotonic()
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100000\r\n\r\n{\"fitted\": [1,")  # fmt: skip
+            answer = read_all(sock, 5)
+            assert answer.startswith(b"HTTP/1.1 408") and not answer.endswith(b"<still open>"), answer[:200]
+            assert time.monotonic() - start < 3
+        with socket.create_connection((server.host, server.port)) as sock:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 200000000\r\n\r\n")  # fmt: skip
+            answer = read_all(sock, 5)
+            assert answer.startswith(b"HTTP/1.1 413") and not answer.endswith(b"<still open>"), answer[:200]
+        upload_share = settings.memory_budget_bytes - settings.decode_reserve_bytes
+        held = 900_000
+        with socket.create_connection((server.host, server.port)) as slow:
+            slow.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         + f"Content-Length: {held + 1000}\r\n\r\n".encode() + b'{"fitted": [' + b"1," * (held // 2))  # fmt: skip
+            deadline = time.monotonic() + 10
+            while httpx.get(f"{server.url}/healthz").json()["memory"]["uploads_mb"] * 2**20 < held * 0.9:
+                assert time.monotonic() < deadline, "the held body never counted"
+                time.sleep(0.05)
+            body = b'{"fitted": [' + b"1," * 350_000 + b'1], "residuals": [1]}'
+            assert held + len(body) > upload_share
+            busy = httpx.post(
+                f"{server.url}/v1/check", content=body, headers={"content-type": "application/json"}
+            )
+            assert busy.status_code == 503, busy.text
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_unauthorised_body_is_not_read_and_the_connection_closes(small: PlotClassifier) -> None:
+    app = create_app(small, ServiceSettings(api_token=TOKEN, body_timeout_s=30))
+    with BackgroundServer(app) as server:
+        for route in (b"/v1/check", b"/v1/classify"):
+            with socket.create_connection((server.host, server.port)) as sock:
+                start = time.monotonic()
+                sock.sendall(b"POST " + route + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 100000\r\n\r\n{")  # fmt: skip
+                answer = read_all(sock, 5)
+                assert answer.startswith(b"HTTP/1.1 401") and not answer.endswith(b"<still open>"), answer[
+                    :200
+                ]
+                assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"[" * 10_000 + b"]" * 10_000, 422, "nested too deeply"),
+        (b'{"fitted": [1e308, -1e308, 1, 2, 3, 4, 5, 6, 7, 8], "residuals": [1,2,3,4,5,6,7,8,9,10]}', 422,
+         "fitted: values from -1e+308 to 1e+308 cannot be drawn"),
+        (b'{"fitted": [5e-324, 0, 0, 0, 0, 0, 0, 0, 0, 0], "residuals": [1,2,3,4,5,6,7,8,9,10]}', 422,
+         "fitted: values from 0 to 4.94e-324 cannot be drawn"),
+        (b'{"fitted": [' + b"9" * 400 + b', 1,2,3,4,5,6,7,8,9], "residuals": [1,2,3,4,5,6,7,8,9,10]}', 422,
+         "fitted: expected numbers"),
+    ],
+)  # fmt: skip
+def test_edge_bodies_are_one_line_and_batches_answer_per_fit(
+    small: PlotClassifier, body: bytes, status: int, message: str
+) -> None:
+    with TestClient(create_app(small, ServiceSettings())) as client:
+        answer = client.post("/v1/check", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == status and message in answer.json()["error"], answer.text
+        if body.startswith(b"{"):
+            fit = body.decode()
+            good = '{"fitted": [1,2,3,4,5,6,7,8,9,10], "residuals": [1,-2,3,-4,5,-6,7,-8,9,-1]}'
+            batch = client.post("/v1/check", content=f'{{"fits": [{fit}, {good}], "null_plots": 0}}',
+                                headers={"content-type": "application/json"})  # fmt: skip
+            assert batch.status_code == 200, batch.text
+            first, second = batch.json()["results"]
+            assert message in first["error"] and second["class"]
+        assert client.get("/healthz").status_code == 200

@@ -64,9 +64,7 @@ def test_ordinary_formulas_fit(formula: str, frame: pd.DataFrame) -> None:
 
 
 def test_the_refusal_names_the_term() -> None:
-    with pytest.raises(
-        CheckError, match="calls 'getattr', which is not an allowed transform"
-    ):
+    with pytest.raises(CheckError, match="calls 'getattr', which is not an allowed transform"):
         check_formula("y ~ x + getattr(x, 'a')")
     with pytest.raises(CheckError, match="expected 'response ~ terms'"):
         check_formula("y + x")

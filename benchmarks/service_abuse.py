@@ -2,6 +2,10 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/service_abuse.py [--clients 64] [--seconds 20]
 
+``--route check`` abuses ``/v1/check`` the same way (JSON bodies: the clients send a 200-point fit, the slow
+uploads trickle a JSON list, the large requests send an 800,000-point fit of about 19 MB) and then sends the
+hostile bodies of :data:`PROBES` (deep nesting, +-1e308, 5e-324, a 400-digit integer, a batch with one such fit).
+
 Starts ``python -m plotlstm.serve`` (a tiny untrained checkpoint, a token, 127.0.0.1 only) and runs, in one run:
 1. quiet: one well-behaved client alone for ``--single-seconds``, then ``--clients`` well-behaved clients (one
    480 px PNG per request, one request after the other) for ``--quiet-seconds``: their p50/p99 latency;
@@ -145,7 +149,10 @@ async def good_clients(
             i += 1
             start = time.perf_counter()
             try:
-                response = await http.post("/v1/classify", files=[("files", (name, data, "image/png"))])
+                if ROUTE == "check":
+                    response = await http.post("/v1/check", content=FIT_JSON, headers=JSON)
+                else:
+                    response = await http.post("/v1/classify", files=[("files", (name, data, "image/png"))])
             except httpx.HTTPError as err:
                 errors[type(err).__name__] += 1
                 continue
@@ -165,18 +172,26 @@ async def slow_upload(port: int, seconds: float, outcomes: Counter[str]) -> None
     declared, burst, trickle = 19 * 2**20, 2 * 2**20, 32 * 2**10
     stop = time.monotonic() + seconds
     reader, writer = await asyncio.open_connection(HOST, port)
-    head = (
-        f"POST /v1/classify HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n"
-        "Content-Type: multipart/form-data; boundary=slowslowslow\r\n"
-        f"Content-Length: {declared}\r\n\r\n"
-        '--slowslowslow\r\nContent-Disposition: form-data; name="files"; filename="slow.png"\r\n\r\n'
-    ).encode()
+    if ROUTE == "check":
+        head = (
+            f"POST /v1/check HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n" + '{"fitted": ['
+        ).encode()
+        filler = b"1,"
+    else:
+        head = (
+            f"POST /v1/classify HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Type: multipart/form-data; boundary=slowslowslow\r\n"
+            f"Content-Length: {declared}\r\n\r\n"
+            '--slowslowslow\r\nContent-Disposition: form-data; name="files"; filename="slow.png"\r\n\r\n'
+        ).encode()
+        filler = b"\0"
     try:
-        writer.write(head + b"\0" * burst)
+        writer.write(head + filler * (burst // len(filler)))
         await writer.drain()
         answer = asyncio.ensure_future(reader.read(200))
         while time.monotonic() < stop and not answer.done():
-            writer.write(b"\0" * trickle)
+            writer.write(filler * (trickle // len(filler)))
             await writer.drain()
             await asyncio.wait([answer], timeout=0.5)
         if answer.done():
@@ -198,7 +213,10 @@ async def large_requests(url: str, bodies: list[bytes], seconds: float, outcomes
     async with httpx.AsyncClient(base_url=url, timeout=120, headers=AUTH) as http:
         while time.monotonic() < stop:
             try:
-                response = await http.post("/v1/classify", files=files)
+                if ROUTE == "check":
+                    response = await http.post("/v1/check", content=LARGE_JSON, headers=JSON)
+                else:
+                    response = await http.post("/v1/classify", files=files)
                 outcomes[str(response.status_code)] += 1
             except httpx.HTTPError as err:
                 outcomes[type(err).__name__] += 1
@@ -220,7 +238,50 @@ async def abuse(
     return latencies, errors + single_errors, single, slow, big
 
 
+ROUTE = "classify"
+JSON = {"content-type": "application/json"}
+FIT_JSON = b""
+LARGE_JSON = b""
+
+
+def fit_json(n: int, seed: int) -> bytes:
+    """A fit's two columns as /v1/check's JSON body (a correct fit, 19 null plots by default)."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return json.dumps(
+        {"fitted": rng.normal(size=n).round(6).tolist(), "residuals": rng.normal(size=n).round(6).tolist()}
+    ).encode()
+
+
+PROBES = {
+    "deep nesting": b"[" * 10_000 + b"]" * 10_000,
+    "+-1e308": b'{"fitted": [1e308, -1e308, 1, 2, 3, 4, 5, 6, 7, 8], "residuals": [1,2,3,4,5,6,7,8,9,10]}',
+    "5e-324": b'{"fitted": [5e-324, 0, 0, 0, 0, 0, 0, 0, 0, 0], "residuals": [1,2,3,4,5,6,7,8,9,10]}',
+    "400 digits": b'{"fitted": ['
+    + b"9" * 400
+    + b', 1,2,3,4,5,6,7,8,9], "residuals": [1,2,3,4,5,6,7,8,9,10]}',
+    "batch with 1e308": b'{"fits": [{"fitted": [1e308, -1e308, 1, 2, 3, 4, 5, 6, 7, 8], "residuals": [1,2,3,4,5,6,'
+    b'7,8,9,10]}, {"fitted": [1,2,3,4,5,6,7,8,9,10], "residuals": [1,-2,3,-4,5,-6,7,-8,9,-1]}]}',
+    "NaN only": b'{"fitted": [NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN], "residuals": [1,2,3,4,5,6,7,8,9,10]}',
+}
+"""Hostile /v1/check bodies: each must be answered without a 500, and /healthz stay 200."""
+
+
+def probe(url: str) -> dict[str, str]:
+    """Each probe's status, then /healthz's."""
+    out = {}
+    for name, body in PROBES.items():
+        answer = httpx.post(url + "/v1/check", content=body, headers={**JSON, **AUTH}, timeout=60)
+        health = httpx.get(url + "/healthz", timeout=10).status_code
+        out[name] = f"{answer.status_code} (healthz {health})"
+    return out
+
+
 def main() -> None:
+    global ROUTE, FIT_JSON, LARGE_JSON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plots", type=Path, default=REFERENCE, help="folder of PNG plots the clients send")
     parser.add_argument("--clients", type=int, default=64)
@@ -230,7 +291,11 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=30)
     parser.add_argument("--large", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="more serve settings")
+    parser.add_argument("--route", choices=("classify", "check"), default="classify", help="the route abused")
     args = parser.parse_args()
+    ROUTE = args.route
+    FIT_JSON, LARGE_JSON = fit_json(200, 0), fit_json(800_000, 1)  # a large fit: about 19 MB of JSON
+    print(f"route /v1/{ROUTE}; large check body {len(LARGE_JSON) / 2**20:.1f} MB")
 
     images = plot_pngs(args.plots)
     large = [large_png(i) for i in range(32)]
@@ -255,6 +320,7 @@ def main() -> None:
             health = httpx.get(url + "/healthz", timeout=10)
             health_ms = (time.perf_counter() - start) * 1000
             unauthorised = httpx.post(url + "/v1/classify", files=[("files", images[0])]).status_code
+            probes = probe(url) if ROUTE == "check" else {}
         finally:
             sampler.stopped.set()
             server.terminate()
@@ -296,6 +362,8 @@ def main() -> None:
         f"/healthz after: {health.status_code} {health.json().get('status')} in {health_ms:.1f} ms; "
         f"classify without the token: {unauthorised}"
     )
+    if probes:
+        print(f"hostile /v1/check bodies (goal: no 500, healthz 200 after each): {probes}")
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
 

@@ -14,19 +14,21 @@ import io
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 from threadpoolctl import ThreadpoolController
 
 from plotlstm.errors import CheckError, PlotLSTMError, first_line, one_line
-from plotlstm.inference.nulls import NoNullModel, NullModel, null_model, null_test
+from plotlstm.inference.explain import Interval
+from plotlstm.inference.nulls import NOT_VIOLATIONS, NoNullModel, NullModel, null_model, null_test
 from plotlstm.synth.binned import binned_lowess
-from plotlstm.synth.render import render
+from plotlstm.synth.render import _region, plot_limits, render
 from plotlstm.synth.style import R_STYLE, Style
 
 MIN_OBSERVATIONS = 10
@@ -80,6 +82,11 @@ class CheckResult:
     alpha: float = 0.05
     seed: int = 0
     nulls: NullModel | None = field(default=None, repr=False)
+    where: list[Interval] = field(default_factory=list)
+    """For a violation: the stretches of fitted values where the evidence for it lies (the top 3), each with its
+    share of the evidence (:mod:`plotlstm.inference.explain`)."""
+    rows: list[int] = field(default_factory=list)
+    """For ``outlier``: the rows (of the plotted data, counted from 0) in those stretches farthest from zero."""
 
     @property
     def ok(self) -> bool:
@@ -120,6 +127,8 @@ class CheckResult:
             "image_class": self.image_label,
             "note": self.note,
             "summary": self.summary if self.ok else "",
+            "where": [w.as_dict() for w in self.where],
+            "rows": list(self.rows),
             "n": self.n,
             "dropped": self.dropped,
             "error": self.error,
@@ -446,9 +455,21 @@ def prepare(
 
 
 def decide_many(
+    pending: Sequence[_Pending],
+    names: Sequence[str],
+    classifier: Any,
+    alpha: float,
+    seed: int,
+    style: Style = R_STYLE,
+) -> list[CheckResult]:
+    """Classify every fit's plot and null plots in one model call, test each fit against its nulls, and say
+    where along the fitted values the evidence for each violation found lies."""
+    return locate(_decide(pending, names, classifier, alpha, seed), classifier, style)
+
+
+def _decide(
     pending: Sequence[_Pending], names: Sequence[str], classifier: Any, alpha: float, seed: int
 ) -> list[CheckResult]:
-    """Classify every fit's plot and null plots in one model call, and test each fit against its nulls."""
     images = [im for p in pending for im in (p.image, *p.null_images)]
     predictions = classifier.predict(images) if images else []
     classes = list(classifier.classes)
@@ -487,6 +508,54 @@ def decide_many(
     return results
 
 
+def fitted_axis(fitted: np.ndarray, residuals: np.ndarray, style: Style, columns: int) -> np.ndarray:
+    """The fitted value at the centre of each of the model input's ``columns`` (NaN outside the plot area)."""
+    left, _, right, _, _ = _region(style)
+    x0, x1, _, _ = plot_limits(fitted, residuals, style.labels)
+    centre = (np.arange(columns) + 0.5) * style.width / columns
+    value = x0 + (centre - left) / (right - left) * (x1 - x0)
+    return np.where((centre >= left) & (centre <= right), value, np.nan)
+
+
+OUTLIER_SDS = 3.5
+"""A row is an outlier's candidate when its residual is this many robust sds (1.4826 MAD) from zero."""
+
+
+def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[CheckResult]:
+    """``where`` (and for ``outlier``, ``rows``) of each result whose verdict is a violation, in one batch."""
+    from plotlstm.inference.explain import column_evidence, intervals
+
+    found = [
+        i
+        for i, r in enumerate(results)
+        if r.ok and r.label in classifier.classes and r.label not in NOT_VIOLATIONS
+    ]
+    if not found:
+        return results
+    images = torch.stack([classifier.prepare(results[i].image) for i in found]).to(classifier.device)
+    index = torch.tensor(
+        [classifier.classes.index(results[i].label) for i in found], device=classifier.device
+    )
+    evidence = column_evidence(classifier.net, images, index).float().cpu().numpy()
+    out = list(results)
+    for i, ev in zip(found, evidence, strict=True):
+        r = results[i]
+        axis = fitted_axis(r.fitted, r.residuals, style, len(ev))
+        inside = np.isfinite(axis)
+        where = intervals(ev[inside], axis[inside])
+        rows: list[int] = []
+        if r.label == "outlier" and where:
+            spread = 1.4826 * float(np.median(np.abs(r.residuals - np.median(r.residuals)))) or 1.0
+            step = (axis[inside][-1] - axis[inside][0]) / max(inside.sum() - 1, 1)
+            near = np.zeros(len(r.fitted), bool)
+            for w in where:
+                near |= (r.fitted >= w.low - step) & (r.fitted <= w.high + step)
+            far = np.flatnonzero(near & (np.abs(r.residuals) > OUTLIER_SDS * spread))
+            rows = [int(j) for j in far[np.argsort(-np.abs(r.residuals[far]))][:50]]
+        out[i] = replace(r, where=where, rows=rows)
+    return out
+
+
 def checked_options(null_plots: Any, alpha: Any, seed: Any) -> None:
     if isinstance(null_plots, bool) or not isinstance(null_plots, int) or not 0 <= null_plots <= 999:
         raise CheckError(f"null_plots: a whole number 0..999 (0: the picture alone), got {null_plots!r}")
@@ -520,7 +589,7 @@ def check_many(
             ready.append((i, prepare(fit, None, drop_nonfinite, style, null_plots, seed)))
         except PlotLSTMError as err:
             results[i] = CheckResult(name, error=f"{name}: {one_line(err)}")
-    decided = decide_many([p for _, p in ready], [names[i] for i, _ in ready], classifier, alpha, seed)
+    decided = decide_many([p for _, p in ready], [names[i] for i, _ in ready], classifier, alpha, seed, style)
     for (i, _), result in zip(ready, decided, strict=True):
         results[i] = result
     return [r for r in results if r is not None]
@@ -573,7 +642,7 @@ def check(
     columns = _given(fitted=fitted, residuals=residuals, y=y)
     pending = prepare(fit, X, drop_nonfinite, style, null_plots, seed, **columns)
     classifier = classifier or load_classifier(ckpt_path)
-    return decide_many([pending], [name or default_name(fit)], classifier, alpha, seed)[0]
+    return decide_many([pending], [name or default_name(fit)], classifier, alpha, seed, style)[0]
 
 
 def default_name(fit: Any) -> str:

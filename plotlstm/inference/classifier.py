@@ -170,6 +170,28 @@ class PlotClassifier:
         out = [probabilities(self.net(scale(b.to(self.device)))).cpu() for b in batches]
         return torch.cat(out) if out else torch.empty(0, len(self.classes))
 
+    def explain(
+        self, inputs: ImageInput | Sequence[ImageInput], classes: str | Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Evidence over the columns of the model's input (S values; (B, S) for a list) for each input's
+        predicted class, or for ``classes``: positive where the columns speak for it
+        (:mod:`plotlstm.inference.explain`)."""
+        from plotlstm.inference.explain import column_evidence
+
+        single = not isinstance(inputs, (list, tuple))
+        items = [inputs] if single else list(inputs)
+        images = torch.stack([self.prepare(x) for x in items]).to(self.device)
+        if classes is None:
+            index = self.probabilities([images]).argmax(1)
+        else:
+            names = [classes] * len(items) if isinstance(classes, str) else list(classes)
+            unknown = [c for c in names if c not in self.classes]
+            if unknown:
+                raise DataError(f"classes: {unknown[0]!r} is not one of the model's classes {self.classes}")
+            index = torch.tensor([self.classes.index(c) for c in names])
+        evidence = column_evidence(self.net, images, index.to(self.device)).float().cpu().numpy()
+        return evidence[0] if single else evidence
+
     def predict_batch(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
         """(N, K) probabilities for a list of prepared images."""
         return self.probabilities(self.batches(images))

@@ -121,3 +121,13 @@ class SeedLSTMNet(nn.Module):
         out = self.per_step(self.dropout(self.lstm(seq)))  # (B, S, hidden)
         logits = self.head(out.flatten(1))  # (B, 1) or (B, K)
         return logits.squeeze(1) if logits.shape[1] == 1 else logits
+
+    def explain_steps(self, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        """(B, S): each step's (pixel column's) contribution to the logit of ``classes`` (B,); with the head's
+        bias they sum to the logit exactly (one logit, two classes: the contribution to class 1, negated for 0)."""
+        b, c, h, w = x.shape
+        out = self.per_step(self.dropout(self.lstm(x.permute(0, 3, 2, 1).reshape(b, w, h * c))))  # (B, S, H)
+        weight = self.head.weight.view(self.head.out_features, w, -1)  # (K, S, H)
+        if self.head.out_features == 1:
+            return torch.einsum("bsh,sh->bs", out, weight[0]) * torch.where(classes == 1, 1.0, -1.0)[:, None]
+        return torch.einsum("bsh,bsh->bs", out, weight[classes.long()])

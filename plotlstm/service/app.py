@@ -188,9 +188,10 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         Each file gets its own result: a bad file among several is answered with its error and status while
         the others are classified; a request of one bad file is answered with that file's status."""
         ticket = Ticket(budget)
+        explain = request.query_params.get("explain", "").lower() in ("1", "true", "yes")
         try:
             uploads = await read_uploads(request, settings, ticket)
-            outcomes = await classify_uploads(uploads)
+            outcomes = await classify_uploads(uploads, explain)
         finally:
             ticket.close()
         results: list[dict[str, Any]] = []
@@ -210,8 +211,11 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
                 results.append({"filename": upload.filename, **outcome})
         return {"model": identity, "results": results}
 
-    async def classify_uploads(uploads: list[Upload]) -> list[dict[str, Any] | RequestError]:
-        """Each upload's answer (decoded fairly, then through the batcher) or its RequestError."""
+    async def classify_uploads(
+        uploads: list[Upload], explain: bool = False
+    ) -> list[dict[str, Any] | RequestError]:
+        """Each upload's answer (decoded fairly, then through the batcher) or its RequestError; with ``explain``,
+        the evidence for its class over the image's columns (the model input's, left to right)."""
         batcher.expect(len(uploads))  # the batcher waits for these while they decode
         submitted = 0
         try:
@@ -226,7 +230,16 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         finally:
             batcher.cancel_expected(len(uploads) - submitted)
         images = [outcomes[i] for i in waiting]
-        for i, prediction in zip(waiting, to_results(classifier, list(rows), images), strict=True):
+        answers = to_results(classifier, list(rows), images)
+        if explain and images:
+            labels = [a["class"] if a["class"] in classifier.classes else None for a in answers]
+            top = [classifier.classes[int(torch.argmax(r))] for r in rows]
+            evidence = await asyncio.to_thread(
+                classifier.explain, [x for x in images], [c or t for c, t in zip(labels, top, strict=True)]
+            )
+            for answer, row in zip(answers, evidence, strict=True):
+                answer["evidence"] = [round(float(v), 5) for v in row]
+        for i, prediction in zip(waiting, answers, strict=True):
             outcomes[i] = prediction
         return outcomes
 

@@ -21,14 +21,15 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plotlstm.errors import PlotLSTMError
-from plotlstm.inference.check import NULL_PLOTS, FitData, checked_options
+from plotlstm.inference.check import NULL_PLOTS, CheckResult, FitData, checked_options, locate
 from plotlstm.inference.check import prepare as prepare_check
-from plotlstm.inference.nulls import null_test
+from plotlstm.inference.nulls import NOT_VIOLATIONS, null_test
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.budget import Ticket
 from plotlstm.service.decoding import FairDecoder
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import RequestError, check_length, closing_on_refusal, read_body
+from plotlstm.synth.style import R_STYLE
 
 MAX_NULL_PLOTS = 99
 """The most null plots one fit of a request may ask for (each is a plot to draw and classify)."""
@@ -52,6 +53,15 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "ceiling": (
         "A capped response: the residuals stop at a falling diagonal edge because y cannot exceed a limit.",
         "Least squares is biased there: use a model for censored data (Tobit) or one that respects the bound.",
+    ),
+    "heteroskedastic": (
+        "A changing spread: the residuals fan out (or in) along the fitted values, or pinch like a bow tie.",
+        "Standard errors are wrong: use robust (HC) standard errors, weighted least squares, or model the "
+        "variance (a log or square-root response, a GLM).",
+    ),
+    "nonlinear": (
+        "A missing curve: the residuals bend (a U, an arch, an S) instead of scattering flat around zero.",
+        "The mean is misspecified: add the missing term (a square, a spline, an interaction) or transform.",
     ),
 }
 
@@ -184,6 +194,12 @@ def prepare_fit(
     return pending.data, tensors, pending.image, design, pending.note
 
 
+def where(classifier: Any, data: FitData, image: Any, label: str) -> CheckResult:
+    """``where`` and ``rows`` of a fit whose verdict is the violation ``label`` (as the library's ``check``)."""
+    result = CheckResult("fit", label, {}, image, data.fitted, data.residuals)
+    return locate([result], classifier, R_STYLE)[0]
+
+
 def verdict(
     classes: list[str], image_class: str, probs: list[torch.Tensor], alpha: float, design: str, note: str
 ) -> dict[str, Any]:
@@ -286,6 +302,11 @@ def add_check_routes(
             answer = {"name": fits[i][0], "n": len(data.fitted), "dropped": data.dropped, **result}
             answer |= verdict(classes, result["class"], probs, alpha, design, note)
             answer["confidence"] = answer["probabilities"].get(answer["class"], answer["confidence"])
+            if answer["class"] in classes and answer["class"] not in NOT_VIOLATIONS:
+                located = await asyncio.to_thread(
+                    where, request.app.state.classifier, data, image, answer["class"]
+                )
+                answer |= {"where": [w.as_dict() for w in located.where], "rows": located.rows}
             if payload.get("plot"):
                 answer["plot"] = _png_data_url(image)
             answers[i] = answer

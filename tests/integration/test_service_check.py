@@ -144,3 +144,42 @@ def test_page_offers_columns_examples_and_a_visible_model_line(client: TestClien
     drop_rule = page[page.index("#drop {") :].split("}")[0]
     assert "display: block" in drop_rule  # an inline label's padding covered the model line above it
     assert page.count("<textarea") == 1
+
+
+def test_explain_on_classify_and_where_on_check(client: TestClient, small: PlotClassifier) -> None:
+    rng = np.random.default_rng(5)
+    fitted, residuals = rng.normal(size=300), rng.normal(size=300)
+    residuals[[3, 30]] = [12.0, -11.0]
+    image = check(fitted=fitted, residuals=residuals, classifier=small, null_plots=0).image
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    answer = client.post(
+        "/v1/classify?explain=true", files=[("files", ("a.png", buf.getvalue(), "image/png"))]
+    )
+    result = answer.json()["results"][0]
+    assert answer.status_code == 200 and len(result["evidence"]) == small.image_size
+    expected = small.explain(image, result["class"])
+    assert result["evidence"] == pytest.approx(expected.tolist(), abs=1e-4)
+    plain = client.post("/v1/classify", files=[("files", ("a.png", buf.getvalue(), "image/png"))]).json()
+    assert "evidence" not in plain["results"][0]
+    body = {"fitted": fitted.tolist(), "residuals": residuals.tolist(), "null_plots": 0}
+    checked = client.post("/v1/check", json=body).json()["results"][0]
+    library = check(fitted=fitted, residuals=residuals, classifier=small, null_plots=0)
+    if library.label in ("none", "unrecognized"):
+        assert "where" not in checked
+    else:
+        assert (
+            checked["where"] == [pytest.approx(w.as_dict()) for w in library.where]
+            and checked["rows"] == library.rows
+        )
+
+
+def test_examples_cover_every_class_the_model_knows(tmp_path_factory: pytest.TempPathFactory) -> None:
+    six = ["biased", "ceiling", "heteroskedastic", "none", "nonlinear", "outlier"]
+    model = PlotClassifier.from_checkpoint(
+        save_checkpoint(tmp_path_factory.mktemp("six") / "six.ckpt", 32, classes=six), device="cpu"
+    )
+    with TestClient(create_app(model, ServiceSettings())) as c:
+        shown = [e["class"] for e in c.get("/v1/examples").json()["examples"]]
+        assert sorted(shown) == six
+        assert all(c.get(f"/v1/examples/{cls}.png").status_code == 200 for cls in six)

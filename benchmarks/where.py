@@ -1,0 +1,129 @@
+"""Where along the fitted values: does ``check``'s ``where`` point at the place the violation was planted?
+
+Fits whose truth is known (``--fits`` each, n log-uniform in ``--n-range``, normal and skewed designs, seed 40,000):
+
+* ``outlier``: 1-3 % of the rows shifted 8 sds: the top interval should hold the fitted value of a planted row,
+  and ``rows`` should list the planted rows (recall);
+* ``ceiling``: y capped at its 85th percentile: the top interval should hold the median fitted value of the
+  capped rows;
+* ``heteroskedastic``: the error sd grows 10-fold along the fitted values (or falls): the top interval should
+  hold the wide end (the fitted values' 90th or 10th percentile);
+* ``nonlinear``: a kink (the mean bends at the median fitted value): the top interval should hold the bend.
+
+Only fits whose verdict names the class count (``where`` is given for a verdict); printed per class: how many
+were named, the share whose top interval holds the truth, the top interval's mean width as a share of the fitted
+range (an interval over everything would hold every truth), and for outliers the recall of the planted rows.
+
+Run: ``python benchmarks/where.py [--ckpt RUN] [--fits 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from plotlstm.inference.check import check, load_classifier
+from plotlstm.synth.designs import draw_design
+
+SEED = 40_000
+DESIGNS = ("normal", "uniform", "lognormal", "exponential", "t3")
+
+
+def fit(
+    cls: str, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
+    """(y, X with intercept, fitted-value truth location(s) helper, ...) of one planted fit: returns y, the design,
+    the planted rows (outlier) or capped rows (ceiling), and the truth as a function of the fitted values."""
+    x = draw_design(DESIGNS[int(rng.integers(len(DESIGNS)))], rng, n)
+    mu = x @ rng.normal(size=x.shape[1])
+    mu = 1 + 2 * (mu - mu.mean()) / mu.std()
+    e = rng.normal(size=n)
+    rows = np.zeros(0, int)
+    rising = bool(rng.random() < 0.5)
+    if cls == "outlier":
+        rows = rng.choice(n, size=max(1, int(n * rng.uniform(0.01, 0.03))), replace=False)
+        y = mu + e
+        y[rows] += rng.choice([-8.0, 8.0], size=len(rows))
+    elif cls == "ceiling":
+        y = mu + e
+        cap = np.quantile(y, 0.85)
+        rows = np.flatnonzero(y >= cap)
+        y = np.minimum(y, cap)
+    elif cls == "heteroskedastic":
+        t = (mu - mu.min()) / np.ptp(mu)
+        y = mu + e * 10 ** (t if rising else 1 - t) / 3
+    else:
+        y = mu + e + 3 * np.maximum(mu - np.median(mu), 0)
+    design = np.column_stack([np.ones(n), x])
+    return y, design, rows, float(rising), mu
+
+
+def truth(cls: str, fitted: np.ndarray, rows: np.ndarray, rising: float) -> np.ndarray:
+    """The fitted value(s) the top interval should hold (any one of them)."""
+    if cls == "outlier":
+        return fitted[rows]
+    if cls == "ceiling":
+        return np.array([np.median(fitted[rows])])
+    if cls == "heteroskedastic":
+        return np.array([np.quantile(fitted, 0.9 if rising else 0.1)])
+    return np.array([np.median(fitted)])
+
+
+def main() -> None:
+    import statsmodels.api as sm
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ckpt", default=None)
+    parser.add_argument("--fits", type=int, default=60)
+    parser.add_argument("--n-range", type=int, nargs=2, default=[300, 5000])
+    args = parser.parse_args()
+    clf = load_classifier(args.ckpt, device="cpu")
+    rng = np.random.default_rng(SEED)
+    seconds = {"classify": 0.0, "explain": 0.0}
+    print(
+        f"{args.fits} fits a class, n log-uniform in {args.n_range[0]}..{args.n_range[1]}, designs {', '.join(DESIGNS)}"
+    )
+    for cls in ("outlier", "ceiling", "heteroskedastic", "nonlinear"):
+        named = hit = 0
+        widths, recalls = [], []
+        for _ in range(args.fits):
+            n = int(np.exp(rng.uniform(*np.log(args.n_range))))
+            y, design, rows, rising, _ = fit(cls, rng, n)
+            result_fit = sm.OLS(y, design).fit()
+            result = check(result_fit, classifier=clf)
+            if result.label != cls or not result.where:
+                continue
+            start = time.perf_counter()
+            clf.predict(result.image)
+            seconds["classify"] += time.perf_counter() - start
+            start = time.perf_counter()
+            clf.explain(result.image, cls)
+            seconds["explain"] += time.perf_counter() - start
+            named += 1
+            top = result.where[0]
+            fitted = np.asarray(result_fit.fittedvalues)
+            span = np.ptp(fitted) or 1.0
+            step = 0.02 * span  # a column of the 64-pixel input is about 2 % of the range
+            hit += bool(
+                np.any(
+                    (truth(cls, fitted, rows, rising) >= top.low - step)
+                    & (truth(cls, fitted, rows, rising) <= top.high + step)
+                )
+            )
+            widths.append((top.high - top.low) / span)
+            if cls == "outlier":
+                recalls.append(len(set(result.rows) & set(rows.tolist())) / len(rows))
+        line = f"  {cls:16s} named {named}/{args.fits}; top interval holds the truth {100 * hit / max(named, 1):5.1f} %"
+        line += f", mean width {100 * np.mean(widths) if widths else float('nan'):4.1f} % of the range"
+        if recalls:
+            line += f"; planted rows recalled {100 * np.mean(recalls):5.1f} %"
+        print(line)
+    ratio = seconds["explain"] / max(seconds["classify"], 1e-9)
+    print(f"cost on the named plots: classifying {seconds['classify']:.2f} s, explaining {seconds['explain']:.2f} s "
+          f"({ratio:.2f}x the classification; goal <= 2x)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Where the evidence lies: exact per-step contributions of the LSTM, the occlusion sweep of the CNNs, intervals of
+fitted values and outlier rows in ``check``'s result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from plotlstm.inference.check import CheckResult, fitted_axis, locate
+from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.explain import column_evidence, intervals
+from plotlstm.models.coordconv import CoordConvNet
+from plotlstm.models.lstm import SeedLSTMNet
+from plotlstm.synth.render import render
+from plotlstm.synth.style import R_STYLE
+
+
+def test_lstm_steps_sum_to_the_logit() -> None:
+    torch.manual_seed(0)
+    net = SeedLSTMNet(4, image_size=16, lstm_size=8, hidden_size=4).eval()
+    x = torch.rand(3, 3, 16, 16)
+    classes = torch.tensor([0, 2, 3])
+    evidence = column_evidence(net, x, classes)
+    assert evidence.shape == (3, 16)
+    logits = net(x).gather(1, classes[:, None]).squeeze(1)
+    torch.testing.assert_close(evidence.sum(1) + net.head.bias[classes], logits, atol=1e-5, rtol=0)
+
+
+def test_occlusion_sees_only_the_columns_a_network_reads() -> None:
+    """A CNN made to look only at the image's right half gets no evidence from the left half."""
+    torch.manual_seed(1)
+    net = CoordConvNet(3, image_size=32, channels=(4, 8), grid=4).eval()
+    with torch.no_grad():
+        net.head.weight.view(3, 8, 4, 4)[:, :, :, :2] = 0  # the head ignores the left half of the grid
+    x = torch.rand(2, 3, 32, 32)
+    evidence = column_evidence(net, x, torch.tensor([0, 1]))
+    assert evidence.shape == (2, 32)
+    assert evidence[:, :12].abs().max() < 1e-5 and evidence[:, 20:].abs().max() > 1e-4
+
+
+def test_intervals_find_the_peak_and_its_share() -> None:
+    axis = np.linspace(0, 10, 64)
+    evidence = np.zeros(64)
+    evidence[40:46] = 1.0
+    evidence[5] = 0.5
+    top = intervals(evidence, axis)
+    assert top[0].low <= axis[42] <= top[0].high and top[0].high - top[0].low < 2
+    assert top[0].share == pytest.approx(6 / 6.5, abs=0.05) and len(top) >= 2
+    assert intervals(-evidence, axis) == []
+
+
+def test_fitted_axis_maps_columns_inside_the_plot_area() -> None:
+    fitted = np.linspace(-3, 7, 100)
+    axis = fitted_axis(fitted, np.zeros(100), R_STYLE, 64)
+    inside = axis[np.isfinite(axis)]
+    assert 30 < len(inside) < 64 and np.all(np.diff(inside) > 0)
+    assert inside[0] < -2.5 and inside[-1] > 6.5  # R's 4 % margins on each side
+
+
+def test_outlier_rows_are_the_far_points_in_the_flagged_stretches(four_class_ckpt: Path) -> None:
+    clf = PlotClassifier.from_checkpoint(four_class_ckpt, device="cpu")
+    rng = np.random.default_rng(2)
+    fitted, residuals = rng.normal(size=300), rng.normal(size=300)
+    planted = np.array([10, 50, 200])
+    residuals[planted] = [9.0, -8.0, 10.0]
+    result = CheckResult("fit", "outlier", {}, render(fitted, residuals), fitted, residuals)
+    located = locate([result, CheckResult("other", "none")], clf, R_STYLE)
+    assert located[1].where == [] and located[0].where
+    assert set(located[0].rows) <= set(planted.tolist())
+    covered = [i for i in planted if any(w.low - 0.5 <= fitted[i] <= w.high + 0.5 for w in located[0].where)]
+    assert set(located[0].rows) == set(covered)
+    assert sum(w.share for w in located[0].where) <= 1 + 1e-9
+    row = located[0].to_dict()
+    assert row["where"][0].keys() == {"low", "high", "share"} and row["rows"] == located[0].rows

@@ -29,11 +29,12 @@ class GeneratorError(PlotLSTMError, ValueError):
 
 
 class SettingsMismatchError(GeneratorError):
-    """``root`` already holds a data set made with other settings (``field`` names the first)."""
+    """``root`` already holds a data set made with other settings (``field`` names the first; ``drawn`` is its
+    value there, ``asked`` the value given)."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, drawn: object = None, asked: object = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.drawn, self.asked = field, drawn, asked
 
 
 class TrainingError(PlotLSTMError, FloatingPointError):

@@ -33,13 +33,14 @@ def ensure_data(cfg: DictConfig) -> None:
         try:
             check_settings(**cfg.synth)
         except SettingsMismatchError as err:
-            drawn = str(err).split(" was generated with ", 1)[-1].split("; use another root", 1)[0]
             log.warning(
-                "synth.%s: %s holds a data set drawn with %s; training on it as it is (remove it, or give "
-                "another synth.root, to draw the preset's)",
+                "synth.%s: %s holds a data set drawn with %s=%r, not %r; training on it as it is (remove it, or "
+                "give another synth.root, to draw the preset's)",
                 err.field,
                 root,
-                drawn,
+                err.field,
+                err.drawn,
+                err.asked,
             )
         return
     log.info("generating the synth data set into %s", root)

@@ -468,6 +468,8 @@ def _check_settings(root: Path, settings: dict[str, Any], overwrite: bool) -> No
             raise SettingsMismatchError(
                 f"{key}: {root} was generated with {key}={was!r}, not {now!r}; use another root or overwrite=True",
                 key,
+                was,
+                now,
             )
 
 

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup train test lint browser clean
+.PHONY: setup train test lint browser clean bundled-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ setup: $(STAMP)
 
 train: $(STAMP)
 	$(PY) -m plotlstm.train $(ARGS)
+
+# The bundled model's recipe (docs/model-card.md): draw general_designs, train, calibrate, write plotlstm/weights/general.pt.
+BUNDLED_RUN ?= logs/train/bundled
+bundled-model: $(STAMP)
+	$(PY) -m plotlstm.train experiment=general_designs hydra.run.dir=$(BUNDLED_RUN)
+	$(PY) benchmarks/make_bundled_model.py --ckpt $(BUNDLED_RUN) --data data/general_designs/train --val-fraction 0.05 --seed 42
 
 # Headless Chromium for the service's browser test (Debian's package; needs root or sudo).
 browser:

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plotlstm import __version__
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.service.answers import to_results
 from plotlstm.service.auth import token_dependency
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.budget import MemoryBudget, Ticket
@@ -96,24 +97,14 @@ CLASSIFY_OPENAPI = {
 
 
 def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = None) -> FastAPI:
-    """The service around a loaded classifier (no socket: serve it with uvicorn, or test it with TestClient)."""
+    """The service around a loaded classifier (no socket: serve it with uvicorn, or test it with TestClient).
+
+    The shared parts (classifier, settings, batcher, memory budget, decoder, the model's identity) live on
+    ``app.state``; each route group reads them from there."""
     settings = settings or ServiceSettings()
-    identity = model_identity(classifier)
     batcher = DynamicBatcher(classifier.predict_batch, settings.max_batch_size, settings.max_wait_ms)
-    budget = MemoryBudget(settings.memory_budget_bytes, settings.decode_reserve_bytes)
     decoder = FairDecoder(settings.decode_threads, settings.large_image_pixels)
-    page = (STATIC / "index.html").read_text(encoding="utf-8")
-    model_info = {
-        **identity,
-        "num_classes": len(classifier.classes),
-        "parameters": classifier.parameters,
-        "image_size": classifier.image_size,
-        "device": str(classifier.device),
-        "hparams": dict(classifier.hparams),
-        "limits": settings.as_dict(),
-        "formats": list(FORMATS),
-        "version": __version__,
-    }
+    identity = model_identity(classifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,8 +129,18 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     app.state.classifier = classifier
     app.state.settings = settings
     app.state.batcher = batcher
-    app.state.budget = budget
+    app.state.budget = MemoryBudget(settings.memory_budget_bytes, settings.decode_reserve_bytes)
     app.state.decoder = decoder
+    app.state.identity = identity
+    add_error_handlers(app)
+    add_info_routes(app)
+    add_classify_routes(app)
+    add_check_routes(app)
+    return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"error": "..."}`` with its status; an unexpected one is logged and answered 500."""
 
     @app.exception_handler(RequestError)
     async def on_request_error(request: Request, err: RequestError) -> JSONResponse:
@@ -159,6 +160,24 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         log.exception("unexpected error on %s", request.url.path)
         return error_response(500, f"internal error ({type(err).__name__}); the service goes on")
 
+
+def add_info_routes(app: FastAPI) -> None:
+    """``GET /`` (the page), ``/healthz`` and ``/v1/model``."""
+    state = app.state
+    classifier, settings = state.classifier, state.settings
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    model_info = {
+        **state.identity,
+        "num_classes": len(classifier.classes),
+        "parameters": classifier.parameters,
+        "image_size": classifier.image_size,
+        "device": str(classifier.device),
+        "hparams": dict(classifier.hparams),
+        "limits": settings.as_dict(),
+        "formats": list(FORMATS),
+        "version": __version__,
+    }
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page)
@@ -166,14 +185,15 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         """Liveness: the model is loaded and the batcher runs."""
+        batcher = state.batcher
         return {
             "status": "ok" if batcher.running else "starting",
-            "checkpoint": identity["checkpoint"],
+            "checkpoint": state.identity["checkpoint"],
             "queued": batcher.queued,
             "batches": batcher.batches,
             "images": batcher.images,
-            "decoding_queued": decoder.queued,
-            "memory": budget.snapshot(),
+            "decoding_queued": state.decoder.queued,
+            "memory": state.budget.snapshot(),
         }
 
     @app.get("/v1/model")
@@ -181,17 +201,22 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
         """The loaded model: checkpoint, sha256, classes, parameter count, image size, hyper-parameters."""
         return model_info
 
+
+def add_classify_routes(app: FastAPI) -> None:
+    """``POST /v1/classify``: uploaded images, decoded fairly and classified through the batcher."""
+    state = app.state
+
     @app.post("/v1/classify", openapi_extra=CLASSIFY_OPENAPI)
     async def classify(request: Request) -> Any:
         """Classify one or several images sent as repeated multipart fields ``files``.
 
         Each file gets its own result: a bad file among several is answered with its error and status while
         the others are classified; a request of one bad file is answered with that file's status."""
-        ticket = Ticket(budget)
+        ticket = Ticket(state.budget)
         explain = request.query_params.get("explain", "").lower() in ("1", "true", "yes")
         try:
-            uploads = await read_uploads(request, settings, ticket)
-            outcomes = await classify_uploads(uploads, explain)
+            uploads = await read_uploads(request, state.settings, ticket)
+            outcomes = await classify_uploads(state, uploads, explain)
         finally:
             ticket.close()
         results: list[dict[str, Any]] = []
@@ -209,60 +234,40 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
                 )
             else:
                 results.append({"filename": upload.filename, **outcome})
-        return {"model": identity, "results": results}
-
-    async def classify_uploads(
-        uploads: list[Upload], explain: bool = False
-    ) -> list[dict[str, Any] | RequestError]:
-        """Each upload's answer (decoded fairly, then through the batcher) or its RequestError; with ``explain``,
-        the evidence for its class over the image's columns (the model input's, left to right)."""
-        batcher.expect(len(uploads))  # the batcher waits for these while they decode
-        submitted = 0
-        try:
-            outcomes = await decode_uploads(uploads, classifier.prepare, settings, decoder, budget)
-            waiting = {
-                i: batcher.enqueue(x, expected=True)
-                for i, x in enumerate(outcomes)
-                if not isinstance(x, RequestError)
-            }
-            submitted = len(waiting)
-            rows = await asyncio.gather(*waiting.values())
-        finally:
-            batcher.cancel_expected(len(uploads) - submitted)
-        images = [outcomes[i] for i in waiting]
-        answers = to_results(classifier, list(rows), images)
-        if explain and images:
-            labels = [a["class"] if a["class"] in classifier.classes else None for a in answers]
-            top = [classifier.classes[int(torch.argmax(r))] for r in rows]
-            evidence = await asyncio.to_thread(
-                classifier.explain, [x for x in images], [c or t for c, t in zip(labels, top, strict=True)]
-            )
-            for answer, row in zip(answers, evidence, strict=True):
-                answer["evidence"] = [round(float(v), 5) for v in row]
-        for i, prediction in zip(waiting, answers, strict=True):
-            outcomes[i] = prediction
-        return outcomes
-
-    add_check_routes(
-        app,
-        classifier.classes,
-        classifier.prepare,
-        lambda rows: to_results(classifier, rows),
-        batcher,
-        decoder,
-        settings,
-        identity,
-    )
-    return app
+        return {"model": state.identity, "results": results}
 
 
-def to_results(
-    classifier: PlotClassifier, rows: list[Any], images: list[Any] | None = None
-) -> list[dict[str, Any]]:
-    """JSON per image: the class (``unrecognized`` for a non-plot), its probability, every class's probability."""
-    if not rows:
-        return []
-    predictions = classifier.to_predictions(torch.stack(rows), [""] * len(rows), images=images)
-    return [
-        {"class": p.label, "confidence": p.confidence, "probabilities": p.probabilities} for p in predictions
-    ]
+async def classify_uploads(
+    state: Any, uploads: list[Upload], explain: bool = False
+) -> list[dict[str, Any] | RequestError]:
+    """Each upload's answer (decoded fairly, then through the batcher) or its RequestError; with ``explain``, the
+    evidence for its class over the image's columns (the model input's, left to right)."""
+    classifier, batcher = state.classifier, state.batcher
+    batcher.expect(len(uploads))  # the batcher waits for these while they decode
+    submitted = 0
+    try:
+        outcomes = await decode_uploads(
+            uploads, classifier.prepare, state.settings, state.decoder, state.budget
+        )
+        waiting = {
+            i: batcher.enqueue(x, expected=True)
+            for i, x in enumerate(outcomes)
+            if not isinstance(x, RequestError)
+        }
+        submitted = len(waiting)
+        rows = await asyncio.gather(*waiting.values())
+    finally:
+        batcher.cancel_expected(len(uploads) - submitted)
+    images = [outcomes[i] for i in waiting]
+    answers = to_results(classifier, list(rows), images)
+    if explain and images:
+        labels = [a["class"] if a["class"] in classifier.classes else None for a in answers]
+        top = [classifier.classes[int(torch.argmax(r))] for r in rows]
+        evidence = await asyncio.to_thread(
+            classifier.explain, list(images), [c or t for c, t in zip(labels, top, strict=True)]
+        )
+        for answer, row in zip(answers, evidence, strict=True):
+            answer["evidence"] = [round(float(v), 5) for v in row]
+    for i, prediction in zip(waiting, answers, strict=True):
+        outcomes[i] = prediction
+    return outcomes

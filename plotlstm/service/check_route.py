@@ -24,9 +24,8 @@ from plotlstm.errors import PlotLSTMError
 from plotlstm.inference.check import NULL_PLOTS, CheckResult, FitData, checked_options, locate
 from plotlstm.inference.check import prepare as prepare_check
 from plotlstm.inference.nulls import NOT_VIOLATIONS, null_test
-from plotlstm.service.batcher import DynamicBatcher
+from plotlstm.service.answers import to_results as results_of
 from plotlstm.service.budget import Ticket
-from plotlstm.service.decoding import FairDecoder
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import RequestError, check_length, closing_on_refusal, read_body
 from plotlstm.synth.style import R_STYLE
@@ -246,22 +245,20 @@ def example_png(cls: str) -> bytes:
     return buffer.getvalue()
 
 
-def add_check_routes(
-    app: FastAPI,
-    classes: list[str],
-    prepare: Callable[[Any], torch.Tensor],
-    to_results: Callable[[list[torch.Tensor]], list[dict[str, Any]]],
-    batcher: DynamicBatcher,
-    decoder: FairDecoder,
-    settings: ServiceSettings,
-    identity: dict[str, Any],
-) -> None:
-    """Register ``POST /v1/check``, ``GET /v1/examples`` and ``GET /v1/examples/{class}.png``."""
+def add_check_routes(app: FastAPI) -> None:
+    """Register ``POST /v1/check``, ``GET /v1/examples`` and ``GET /v1/examples/{class}.png`` (the shared parts
+    from ``app.state``)."""
+    state = app.state
+    classifier, settings, batcher, decoder = state.classifier, state.settings, state.batcher, state.decoder
+    classes, prepare, identity = classifier.classes, classifier.prepare, state.identity
+
+    def to_results(rows: list[torch.Tensor]) -> list[dict[str, Any]]:
+        return results_of(classifier, rows)
 
     @app.post("/v1/check", openapi_extra=CHECK_OPENAPI)
     async def check_fits(request: Request) -> dict[str, Any]:
         """Draw each fit's Residuals-vs-Fitted plot (the R look) and classify it, as ``/v1/classify`` does."""
-        ticket = Ticket(request.app.state.budget)
+        ticket = Ticket(state.budget)
         try:
             return await answer(request, ticket)
         finally:

@@ -45,7 +45,7 @@ VERDICTS = ("test", "image", "classic")
 def options(fits: int, n: list[int], classes: list[str], extra: argparse.Namespace) -> argparse.Namespace:
     return bench.parser().parse_args(
         ["--designs", *DESIGNS, "--n", *map(str, n), "--fits", str(fits), "--classic", "--classes", *classes,
-         "--seed", str(extra.seed), *(["--ckpt", extra.ckpt] if extra.ckpt else [])]
+         "--seed", str(extra.seed), "--ckpt", extra.ckpt or "bundled"]
     )  # fmt: skip
 
 

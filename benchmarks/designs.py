@@ -12,8 +12,9 @@ fits flagged, and each class's recall (the verdict names the class); then pooled
 ``--split``: ``tuning`` (designs a choice may look at), ``held_out`` (only reported; no choice ever looked at
 them), or ``all``. Nonlinear fits are left out on designs of factors only (a curve cannot show there).
 
-Run: ``python benchmarks/designs.py [--split held_out] [--n 50 200 1000 5000] [--fits 10] [--ckpt RUN]
-[--classic] [--json out.json]``.
+Run: ``python benchmarks/designs.py [--split held_out] [--n 50 200 1000 5000] [--fits 10] [--ckpt RUN ...]
+[--classic] [--json out.json]``; several ``--ckpt`` (``bundled`` for the bundled model) are measured on the same
+plots and null plots.
 """
 
 from __future__ import annotations
@@ -37,17 +38,17 @@ CLASSIC = {
     "reset": "nonlinear",
     "bonferroni": "outlier",
 }
-_classifier: Any = None
+_classifiers: dict[str, Any] = {}
 
 
-def _init(ckpt: str | None) -> None:
-    global _classifier
+def _init(ckpts: list[str]) -> None:
     import torch
 
     from plotlstm.inference.check import load_classifier
 
     torch.set_num_threads(1)
-    _classifier = load_classifier(ckpt, device="cpu")
+    for ckpt in ckpts:
+        _classifiers[ckpt] = load_classifier(None if ckpt == "bundled" else ckpt, device="cpu")
 
 
 def classic_verdict(fit: Any, alpha: float) -> str:
@@ -67,27 +68,23 @@ def classic_verdict(fit: Any, alpha: float) -> str:
 
 
 def run_cell(task: tuple[str, int, str, int, float, int, int, float, bool]) -> list[dict[str, Any]]:
-    """Check ``fits`` fits of one (design, n, class) cell; one row per fit."""
-    from plotlstm.inference.check import check_many
+    """Check ``fits`` fits of one (design, n, class) cell with every model, on the same drawn plots and null
+    plots; one row per fit and model."""
+    from plotlstm.inference.check import decide_many, prepare
 
     design, n, label, fits, strength, seed, null_plots, alpha, classic = task
     rng = np.random.default_rng([seed, n, sum(map(ord, design)), sum(map(ord, label))])
-    made = [make_fit(design, label, n, rng, strength) for _ in range(fits)]
-    results = [r.ols() for r in made]
-    checked = check_many(results, [design] * fits, _classifier, null_plots=null_plots, alpha=alpha, seed=seed)
+    results = [make_fit(design, label, n, rng, strength).ols() for _ in range(fits)]
+    pending = [prepare(fit, null_plots=null_plots, seed=seed) for fit in results]
+    classic_verdicts = [classic_verdict(fit, alpha) if classic else "" for fit in results]
     rows = []
-    for fit, r in zip(results, checked, strict=True):
-        rows.append(
-            {
-                "design": design,
-                "n": n,
-                "truth": label,
-                "image": r.image_label or r.error,
-                "test": r.label or r.error,
-                "p": r.p_value,
-                "classic": classic_verdict(fit, alpha) if classic else "",
-            }
-        )
+    for model, classifier in _classifiers.items():
+        checked = decide_many(pending, [design] * fits, classifier, alpha, seed)
+        for r, classic_label in zip(checked, classic_verdicts, strict=True):
+            rows.append(
+                {"model": model, "design": design, "n": n, "truth": label, "image": r.image_label,
+                 "test": r.label, "p": r.p_value, "classic": classic_label}
+            )  # fmt: skip
     return rows
 
 
@@ -174,7 +171,9 @@ def print_table(table: dict[tuple, dict], keys: tuple[str, ...], verdicts: tuple
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--ckpt", default=None, help="a checkpoint or run folder (default: the bundled model)"
+        "--ckpt",
+        action="append",
+        help="checkpoints or run folders, each measured on the same plots (default: bundled)",
     )
     parser.add_argument("--split", choices=("tuning", "held_out", "all"), default="all")
     parser.add_argument("--designs", nargs="*", help="only these designs")
@@ -196,7 +195,7 @@ def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], float]:
     start = time.perf_counter()
     work = tasks(args)
     rows: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.ckpt,)) as pool:
+    with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.ckpt or ["bundled"],)) as pool:
         for cell in pool.map(run_cell, work, chunksize=1):
             rows.extend(cell)
     split_of = {d: s for s, names in SPLITS.items() for d in names}
@@ -210,13 +209,16 @@ def main() -> None:
     rows, elapsed = run(args)
     work = tasks(args)
     verdicts = ("image", "test", *(("classic",) if args.classic else ()))
-    errors = sum(r["image"] not in ("none", "unrecognized", *VIOLATIONS) for r in rows)
+    errors = sum(r["image"] not in ("none", "unrecognized", *VIOLATIONS) for r in rows)  # fits that failed
     print(
-        f"{len(rows)} fits ({len(work)} cells of {args.fits}), strength {args.strength}, {args.null_plots} null "
+        f"{len(rows)} verdicts ({len(work)} cells of {args.fits} fits, {len(args.ckpt or [1])} model(s)), strength {args.strength}, {args.null_plots} null "
         f"plots, alpha {args.alpha}, seed {args.seed}: {elapsed:.0f} s on {args.workers} processes; {errors} errors"
     )
-    print_table(summarise(rows, ("design", "n"), verdicts), ("design", "n"), verdicts)
-    print_table(summarise(rows, ("split", "n"), verdicts), ("split", "n"), verdicts)
+    for model in args.ckpt or ["bundled"]:
+        mine = [r for r in rows if r["model"] == model]
+        print(f"\n===== {model} =====")
+        print_table(summarise(mine, ("design", "n"), verdicts), ("design", "n"), verdicts)
+        print_table(summarise(mine, ("split", "n"), verdicts), ("split", "n"), verdicts)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "seconds": elapsed, "rows": rows}, f)

@@ -8,7 +8,10 @@ For each checkpoint it prints accuracy (the labels ``predict`` gives, after the 
 class, accuracy by sample size n, and how the top probability matches the share right (reliability). With two or
 more checkpoints, each against the first: plots only one got right and McNemar's exact test (statsmodels).
 
-Run: ``python benchmarks/heldout.py --ckpt bundled --ckpt RUN_OR_FILE [--ids 30000 31000] [--cache runs/heldout]``.
+``--preset general_designs`` draws the held-out ids of the widened preset instead (its design mix included).
+
+Run: ``python benchmarks/heldout.py --ckpt bundled --ckpt RUN_OR_FILE [--ids 30000 31000] [--cache runs/heldout]
+[--preset general]``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from plotlstm.inference.unrecognized import UNRECOGNIZED
 from plotlstm.synth.generator import make_plot, plot_header
 from plotlstm.synth.simulate import check_params, check_sample_size
 
-PRESET = Path(__file__).resolve().parents[1] / "conf" / "synth" / "general.yaml"
+PRESETS = Path(__file__).resolve().parents[1] / "conf" / "synth"
 N_BINS = ((20, 50), (50, 100), (100, 300), (300, 1000), (1000, 10_001))
 CONFIDENCE_BINS = np.linspace(0.0, 1.0, 11)
 
@@ -36,15 +39,24 @@ def _draw(job: tuple[dict[str, Any], str, int, Path]) -> None:
     preset, cls, pid, path = job
     if not path.exists():
         image = make_plot(
-            preset["seed"], cls, pid, preset["style"], None, preset["n_range"], preset["n_scale"]
+            preset["seed"],
+            cls,
+            pid,
+            preset["style"],
+            None,
+            preset["n_range"],
+            preset["n_scale"],
+            preset.get("design_mix", 0.0),
         )
         image.save(path)
 
 
-def held_out(ids: range, cache: Path, workers: int) -> tuple[list[Path], np.ndarray, np.ndarray]:
+def held_out(
+    ids: range, cache: Path, workers: int, preset_name: str = "general"
+) -> tuple[list[Path], np.ndarray, np.ndarray]:
     """(files, true classes, n) of plots ``ids`` of every class of the preset, drawn where missing."""
-    preset = OmegaConf.to_container(OmegaConf.load(PRESET))
-    sample = check_sample_size(preset["n_range"], preset["n_scale"])
+    preset = OmegaConf.to_container(OmegaConf.load(PRESETS / f"{preset_name}.yaml"))
+    sample = check_sample_size(preset["n_range"], preset["n_scale"], preset.get("design_mix", 0.0))
     params = check_params(preset["class_params"])
     jobs, truth, ns = [], [], []
     for cls in preset["classes"]:
@@ -80,8 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ids", type=int, nargs=2, default=[30_000, 31_000], metavar=("FIRST", "END"))
     parser.add_argument("--cache", type=Path, default=Path("runs/heldout"))
     parser.add_argument("--workers", type=int, default=0, help="drawing processes, 0 = all cores")
+    parser.add_argument("--preset", default="general", help="the synth preset (conf/synth/NAME.yaml) to draw")
     args = parser.parse_args(argv)
-    files, truth, ns = held_out(range(*args.ids), args.cache, args.workers)
+    files, truth, ns = held_out(range(*args.ids), args.cache, args.workers, args.preset)
     right = {}
     for ckpt in args.ckpt:
         clf = PlotClassifier.pretrained() if ckpt == "bundled" else PlotClassifier.from_checkpoint(ckpt)

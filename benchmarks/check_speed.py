@@ -7,7 +7,7 @@ Goals (issue 14): <= 60 ms at 10,000 rows and <= 1 s at 1,000,000 rows on 2 CPU 
 (``null_plots=0``); with the default 19 null plots (issue 24): <= 1 s and <= 3 s.
 
 Run: ``python benchmarks/check_speed.py [--ckpt RUN] [--repeats 7]``. Without ``--ckpt`` the model is an untrained
-PlotLSTM of the default size (256 x 256 input): its speed does not depend on training.
+PlotLitModule of the default size (256 x 256 input): its speed does not depend on training.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import torch
 from plotlstm.inference.check import FitData, check, draw
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.synth import render as render_module
 from plotlstm.synth.binned import binned_lowess
 from plotlstm.synth.render import curve_vertices, lowess, plot_limits, render, tune_process
@@ -83,7 +83,7 @@ def curve_error_px(fitted: np.ndarray, residuals: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--ckpt", help="checkpoint or run folder (default: an untrained default-size PlotLSTM)"
+        "--ckpt", help="checkpoint or run folder (default: an untrained default-size PlotLitModule)"
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the goal: 2 cores)")
@@ -96,7 +96,7 @@ def main() -> None:
         if ckpt is None:
             torch.manual_seed(0)
             ckpt = Checkpoint.save(
-                PlotLSTM(4, ["biased", "ceiling", "none", "outlier"]), Path(tmp) / "m.ckpt"
+                PlotLitModule(4, ["biased", "ceiling", "none", "outlier"]), Path(tmp) / "m.ckpt"
             )
         classifier = PlotClassifier.from_checkpoint(ckpt, device="cpu")
     print(

@@ -37,7 +37,7 @@ from hydra import compose, initialize_config_dir
 import plotlstm
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.evaluation import evaluate
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.models.networks import NETWORKS
 from plotlstm.train import train
 
@@ -130,9 +130,9 @@ def renderer_accuracy(checkpoint: str, args: argparse.Namespace) -> dict[str, An
 
 
 def train_speed(arch: str, args: argparse.Namespace, classes: int) -> float:
-    """Training images/s: PlotLSTM's loss, backward and Adam step on random uint8 batches, after warm-up."""
+    """Training images/s: PlotLitModule's loss, backward and Adam step on random uint8 batches, after warm-up."""
     torch.manual_seed(args.seed)
-    model = PlotLSTM(classes, net={"arch": arch}, image_size=args.image_size).train()
+    model = PlotLitModule(classes, net={"arch": arch}, image_size=args.image_size).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randint(0, 256, (args.batch_size, 3, args.image_size, args.image_size), dtype=torch.uint8)
     y = torch.randint(0, classes, (args.batch_size,))

@@ -49,15 +49,15 @@ def free_port() -> int:
 
 
 def tiny_checkpoint(folder: Path) -> Path:
-    """An untrained PlotLSTM of image size 32 and a small LSTM: the model's cost is not what is measured."""
+    """An untrained PlotLitModule of image size 32 and a small LSTM: the model's cost is not what is measured."""
     import torch
 
     from plotlstm.models.checkpoint import Checkpoint
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
 
     torch.manual_seed(0)
     classes = ["biased", "ceiling", "none", "outlier"]
-    model = PlotLSTM(len(classes), classes, image_size=32, net=dict(lstm_size=8, hidden_size=4))
+    model = PlotLitModule(len(classes), classes, image_size=32, net=dict(lstm_size=8, hidden_size=4))
     return Checkpoint.save(model, folder / "tiny.ckpt")
 
 

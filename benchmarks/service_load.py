@@ -7,7 +7,7 @@ Starts ``python -m plotlstm.serve`` in a subprocess on a free loopback port, the
 2. throughput (images/s) with ``--concurrency`` clients sending one image per request, ``--requests`` in all;
 3. the library on the same images in the same run, before and after the server's turn (the mean counts):
    ``classifier.predict(paths)`` at batch 32 (decode, resize and model);
-and prints the figures and the ratio served / library. Without ``--ckpt`` an untrained full-size PlotLSTM
+and prints the figures and the ratio served / library. Without ``--ckpt`` an untrained full-size PlotLitModule
 (image size 256, the real model's cost) is saved to a temporary folder.
 """
 
@@ -40,11 +40,11 @@ def make_checkpoint(folder: Path, image_size: int) -> Path:
     import lightning
     import torch
 
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
 
     torch.manual_seed(0)
     classes = ["biased", "ceiling", "none", "outlier"]
-    model = PlotLSTM(num_classes=len(classes), class_names=classes, image_size=image_size)
+    model = PlotLitModule(num_classes=len(classes), class_names=classes, image_size=image_size)
     path = folder / "bench.ckpt"
     torch.save(
         {
@@ -146,7 +146,9 @@ def library_throughput(ckpt: Path, paths: list[Path], total: int, batch_size: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ckpt", type=Path, help="a checkpoint (default: an untrained full-size PlotLSTM)")
+    parser.add_argument(
+        "--ckpt", type=Path, help="a checkpoint (default: an untrained full-size PlotLitModule)"
+    )
     parser.add_argument("--plots", type=Path, default=REFERENCE, help="folder of PNG plots to send")
     parser.add_argument("--image-size", type=int, default=256, help="for the untrained checkpoint")
     parser.add_argument("--sequential", type=int, default=100, help="requests for the latency figures")
@@ -182,7 +184,9 @@ def main() -> None:
     served = args.requests / seconds
     batch = (after["images"] - before["images"]) / max(1, after["batches"] - before["batches"])
     load = os.getloadavg()
-    print(f"checkpoint {ckpt.name if args.ckpt else f'untrained PlotLSTM, image size {args.image_size}'}")
+    print(
+        f"checkpoint {ckpt.name if args.ckpt else f'untrained PlotLitModule, image size {args.image_size}'}"
+    )
     print(f"images: {len(paths)} PNGs from {args.plots}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     print(
         f"one image, sequential client ({args.sequential} requests): p50 {statistics.median(latencies):.1f} ms, "

@@ -21,7 +21,7 @@ import lightning as L
 import torch
 
 from plotlstm.data.datamodule import PlotDataModule
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 
 def sync(device: torch.device) -> None:
@@ -32,7 +32,7 @@ def sync(device: torch.device) -> None:
 def raw_loop(
     num_classes: int, batch: int, steps: int, warmup: int, precision: str, device: torch.device, size: int
 ) -> float:
-    model = PlotLSTM(num_classes, image_size=size).to(device).train()
+    model = PlotLitModule(num_classes, image_size=size).to(device).train()
     opt = model.configure_optimizers()
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device)
     y = torch.randint(0, num_classes, (batch,), device=device)
@@ -87,7 +87,7 @@ def lightning_run(
         cache=cache,
     )
     classes = dm.check()
-    model = PlotLSTM(len(classes), class_names=classes, image_size=args.image_size)
+    model = PlotLitModule(len(classes), class_names=classes, image_size=args.image_size)
     if args.compile:
         model = torch.compile(model)
     clock = Clock(args.warmup, count_syncs)

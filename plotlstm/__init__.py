@@ -16,7 +16,7 @@ _EXPORTS = {
     "PlotClassifier": "plotlstm.inference.classifier",
     "Prediction": "plotlstm.inference.classifier",
     "PlotDataModule": "plotlstm.data.datamodule",
-    "PlotLSTM": "plotlstm.models.module",
+    "PlotLitModule": "plotlstm.models.module",
     "PlotLSTMError": "plotlstm.errors",
     "DataError": "plotlstm.errors",
     "CheckpointError": "plotlstm.errors",
@@ -29,7 +29,7 @@ __all__ = [
     "DataError",
     "PlotClassifier",
     "PlotDataModule",
-    "PlotLSTM",
+    "PlotLitModule",
     "PlotLSTMError",
     "Prediction",
     "CheckResult",
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from plotlstm.inference.check import CheckResult, check
     from plotlstm.inference.classifier import PlotClassifier, Prediction
     from plotlstm.inference.metrics import classification_report
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""``python -m plotlstm.train``: fit PlotLSTM on a plot data set, then test the best checkpoint."""
+"""``python -m plotlstm.train``: fit PlotLitModule on a plot data set, then test the best checkpoint."""
 
 from __future__ import annotations
 

@@ -126,10 +126,10 @@ def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def four_class_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained four-class checkpoint with a tiny network (32 px input): fast to load and run."""
     from plotlstm.models.checkpoint import Checkpoint
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
 
     torch.manual_seed(0)
-    model = PlotLSTM(
+    model = PlotLitModule(
         4, ["biased", "ceiling", "none", "outlier"], image_size=32, net=dict(lstm_size=8, hidden_size=4)
     )
     return Checkpoint.save(model, tmp_path_factory.mktemp("four") / "model.ckpt")

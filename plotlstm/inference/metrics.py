@@ -1,6 +1,6 @@
 """Classification metrics from predicted probabilities, computed with torchmetrics.
 
-Binary checkpoints are treated as two-class multiclass ([1 - p, p] from ``PlotLSTM.probabilities``), so binary
+Binary checkpoints are treated as two-class multiclass ([1 - p, p] from ``PlotLitModule.probabilities``), so binary
 and four-class models go through the same code.
 """
 

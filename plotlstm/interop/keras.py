@@ -2,14 +2,14 @@
 
 The Keras model is ``Permute((2, 1, 3))``, ``Reshape((S, 3 S))``, ``LSTM(H, return_sequences=True)`` twice,
 ``Dropout``, ``TimeDistributed(Dense(D))``, ``Flatten``, ``Dense(1, sigmoid)`` or ``Dense(K, softmax)``.
-Weights are read with h5py (no Keras needed) and mapped onto :class:`plotlstm.models.module.PlotLSTM`:
+Weights are read with h5py (no Keras needed) and mapped onto :class:`plotlstm.models.module.PlotLitModule`:
 
 - LSTM kernel ``(in, 4H)`` -> ``weight_ih (4H, in)``, recurrent kernel ``(H, 4H)`` -> ``weight_hh (4H, H)``;
   both libraries order the gate blocks input, forget, cell (PyTorch's "g"), output, so no reordering;
 - Keras's one bias -> ``bias_ih``; ``bias_hh`` is zero (PyTorch adds the two);
 - Dense kernels ``(in, out)`` are transposed; Keras's ``Flatten`` of ``(S, D)`` is row-major (time, then
   feature), the same as ``torch.flatten(1)``, so the head needs no permutation;
-- a binary ``Dense(1, sigmoid)`` head is PlotLSTM's one logit; ``Dense(2, softmax)`` becomes one logit
+- a binary ``Dense(1, sigmoid)`` head is PlotLitModule's one logit; ``Dense(2, softmax)`` becomes one logit
   ``z1 - z0`` (softmax over two logits is the sigmoid of their difference); ``Dense(K, softmax)`` is kept.
 
 See ``docs/keras-parity.md``.
@@ -288,7 +288,7 @@ def keras_to_plotlstm(
     """
     import lightning
 
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
 
     if recurrent_activation is not None and recurrent_activation not in RECURRENT_ACTIVATIONS:
         raise CheckpointError(
@@ -354,8 +354,8 @@ def keras_to_plotlstm(
         weights[f"net.lstm.weight_hh_l{layer}"] = t(recurrent.T)
         weights[f"net.lstm.bias_ih_l{layer}"] = t(bias)
         weights[f"net.lstm.bias_hh_l{layer}"] = torch.zeros(4 * lstm_size)
-    model = PlotLSTM(**hparams)
-    model.load_state_dict(weights, strict=True)  # the exact keys and shapes PlotLSTM has
+    model = PlotLitModule(**hparams)
+    model.load_state_dict(weights, strict=True)  # the exact keys and shapes PlotLitModule has
     return {
         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "hyper_parameters": hparams,

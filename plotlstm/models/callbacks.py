@@ -13,7 +13,7 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 
 from plotlstm.atomic import atomic_path
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 
 class EpochLog(L.Callback):
@@ -30,13 +30,13 @@ class EpochLog(L.Callback):
         self.filename, self.separator = (Path(filename) if filename else None), separator
         self.start = time.perf_counter()
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: PlotLSTM) -> None:
+    def on_fit_start(self, trainer: L.Trainer, pl_module: PlotLitModule) -> None:
         self.start = time.perf_counter()
 
     def path(self, trainer: L.Trainer) -> Path:
         return self.filename or Path(trainer.default_root_dir) / "epoch-log.csv"
 
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: PlotLSTM) -> None:
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: PlotLitModule) -> None:
         if not trainer.is_global_zero:
             return
         m = trainer.callback_metrics
@@ -63,7 +63,7 @@ class SparseRichProgressBar(RichProgressBar):
     ``prog_bar``), read every ``read_every`` batches (0: never) and at the end of each epoch.
 
     Reading a value that lives on a GPU (``.item()``) makes the host wait for the GPU, which then idles while the next
-    step is launched. Lightning reads every ``prog_bar`` value after every batch, so PlotLSTM logs its step loss
+    step is launched. Lightning reads every ``prog_bar`` value after every batch, so PlotLitModule logs its step loss
     without ``prog_bar`` and this bar reads it only now and then.
     """
 

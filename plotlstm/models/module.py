@@ -1,4 +1,4 @@
-"""``PlotLSTM``: the LightningModule that trains a plot network (loss, metrics, optimiser, schedule)."""
+"""``PlotLitModule``: the LightningModule that trains a plot network (loss, metrics, optimiser, schedule)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ NAN_CHECK_EVERY = 25  # steps, when the trainer does not log (log_every_n_steps=
 STAGES = ("train", "val", "test")
 
 
-class PlotLSTM(L.LightningModule):
+class PlotLitModule(L.LightningModule):
     """Trains ``net`` (a plain ``nn.Module`` from :mod:`plotlstm.models.networks`, the seed's LSTM by default) on
     (B, 3, S, S) images, uint8 or floats in [0, 1]. Two classes get one logit and BCE; K > 2 get K logits and
     cross-entropy. ``image_size`` and ``interpolation`` record how images were prepared, so that inference does

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 CLASSES = ["biased", "ceiling", "none", "outlier"]
 REFERENCE = Path(os.environ.get("PLOTLSTM_REFERENCE_PLOTS", "/work/shared/reference/original-plots"))
@@ -54,9 +54,9 @@ def reference_plots(folder: Path) -> list[Path]:
 
 
 def save_checkpoint(path: Path, image_size: int, seed: int = 0, classes: list[str] | None = None) -> Path:
-    """An untrained PlotLSTM saved the way Lightning does (state_dict + hyper_parameters)."""
+    """An untrained PlotLitModule saved the way Lightning does (state_dict + hyper_parameters)."""
     torch.manual_seed(seed)
     classes = classes or CLASSES
-    model = PlotLSTM(num_classes=len(classes), class_names=classes, image_size=image_size)
+    model = PlotLitModule(num_classes=len(classes), class_names=classes, image_size=image_size)
     Checkpoint.save(model, path)
     return path

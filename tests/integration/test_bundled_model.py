@@ -49,10 +49,10 @@ def test_sha256_is_the_cards() -> None:
 
 def test_given_checkpoint_still_wins(tmp_path: Path) -> None:
     from plotlstm.models.checkpoint import Checkpoint
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
 
     path = Checkpoint.save(
-        PlotLSTM(num_classes=2, class_names=["a", "b"], image_size=16), tmp_path / "x.ckpt"
+        PlotLitModule(num_classes=2, class_names=["a", "b"], image_size=16), tmp_path / "x.ckpt"
     )
     assert PlotClassifier.load(path).classes == ["a", "b"]
     assert PlotClassifier.load(None).checkpoint == str(BUNDLED_MODEL)

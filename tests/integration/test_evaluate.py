@@ -28,7 +28,7 @@ from plotlstm.inference.figures import (
     training_curves_figure,
 )
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 ROOT = Path(__file__).resolve().parents[2]
 FOUR = ["biased", "ceiling", "none", "outlier"]
@@ -45,9 +45,9 @@ LIGHTNING_CSV = """epoch,step,train/acc_a,train/acc_epoch,train/acc_step,train/l
 
 
 def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: int = 0) -> Path:
-    """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
+    """A small untrained PlotLitModule saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
-    m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
+    m = PlotLitModule(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
     return Checkpoint.save(m, path)
 
 

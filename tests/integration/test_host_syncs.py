@@ -13,7 +13,7 @@ import pytest
 
 from plotlstm.data.datamodule import PlotDataModule
 from plotlstm.models.callbacks import SparseRichProgressBar
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.train import train
 from tests.helpers.host_syncs import HostReads
 
@@ -68,7 +68,7 @@ def test_a_bar_reading_every_step_is_caught(tiny_root: Path, train_cfg) -> None:
 def test_progress_bar_shows_the_step_loss(tiny_root: Path) -> None:
     bar = SparseRichProgressBar(read_every=3)
     dm = PlotDataModule(tiny_root, batch_size=2, image_size=32)
-    model = PlotLSTM(len(dm.check()), image_size=32)
+    model = PlotLitModule(len(dm.check()), image_size=32)
     trainer = L.Trainer(
         max_steps=4, limit_val_batches=0, logger=False, enable_checkpointing=False, callbacks=[bar]
     )

@@ -18,7 +18,7 @@ from plotlstm.errors import CheckpointError
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.interop.keras import import_keras, keras_to_plotlstm
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 pytestmark = pytest.mark.slow  # Keras 3 builds the reference models in a subprocess
 
@@ -106,7 +106,7 @@ def keras_outputs(root: Path, case: str) -> dict[str, np.ndarray]:
 
 def run_plotlstm(ckpt: dict[str, Any], images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities (B, K) and the per-step Dense output (B, S, D) of the imported model on (B, S, S, 3) images."""
-    model = PlotLSTM(**ckpt["hyper_parameters"])
+    model = PlotLitModule(**ckpt["hyper_parameters"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     seen: dict[str, torch.Tensor] = {}
@@ -161,7 +161,7 @@ def test_checkpoint_file_loads_everywhere(keras_dir: Path, tmp_path: Path) -> No
     assert hp["lr"] == 1e-4 and hp["betas"] == [0.9, 0.999]  # from the file's training_config
     assert ckpt.extras["plotlstm_import"] == {"source": str(src.resolve()), "keras_version": "2.2.4"}
     assert "pytorch-lightning_version" in ckpt.extras
-    assert set(ckpt.state_dict) == set(PlotLSTM(**hp).state_dict())
+    assert set(ckpt.state_dict) == set(PlotLitModule(**hp).state_dict())
     assert not torch.count_nonzero(ckpt.state_dict["net.lstm.bias_hh_l0"])
     classifier = PlotClassifier.from_checkpoint(out, device="cpu")
     keras = keras_outputs(keras_dir, "bin_hard")

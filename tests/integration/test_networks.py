@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.models.networks import NETWORKS
 from plotlstm.train import train
 
@@ -59,7 +59,7 @@ def test_checkpoint_predicts_as_the_trained_module(
     assert classifier.hparams["net"]["arch"] == arch and classifier.image_size == 64
 
     opened = Checkpoint.open(ckpt)
-    module = PlotLSTM(**opened.hparams)
+    module = PlotLitModule(**opened.hparams)
     module.load_state_dict(opened.state_dict)
     paths = sorted((tiny_root / "test").glob("*/*.png"))[:6]
     images = [classifier.prepare(p) for p in paths]

@@ -18,16 +18,16 @@ from PIL import Image
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.results import write_predictions
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.predict import expand_inputs, main
 
 FOUR = ["biased", "ceiling", "none", "outlier"]
 
 
 def make_checkpoint(path: Path, classes: list[str], image_size: int = 32, seed: int = 0) -> Path:
-    """A small untrained PlotLSTM saved as Lightning does (weights and hyper-parameters)."""
+    """A small untrained PlotLitModule saved as Lightning does (weights and hyper-parameters)."""
     torch.manual_seed(seed)
-    m = PlotLSTM(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
+    m = PlotLitModule(len(classes), classes, image_size=image_size, net=dict(lstm_size=8, hidden_size=4))
     return Checkpoint.save(m, path)
 
 

@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 
 from plotlstm.errors import CheckpointError, GeneratorError, TrainingError
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.train import train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,7 +198,7 @@ def test_bad_synth_settings_fail_before_any_work(
 def test_checkpoint_with_other_classes_is_refused(
     tiny_root: Path, binary_root: Path, tmp_path: Path, train_cfg
 ) -> None:
-    model = PlotLSTM(num_classes=2, class_names=["ceiling", "none"])
+    model = PlotLitModule(num_classes=2, class_names=["ceiling", "none"])
     ckpt = tmp_path / "binary.ckpt"
     Checkpoint.save(model, ckpt)
     with pytest.raises(CheckpointError, match=r"trained on classes \['ceiling', 'none'\]"):
@@ -206,7 +206,7 @@ def test_checkpoint_with_other_classes_is_refused(
 
 
 def test_nan_loss_is_a_clear_error(tiny_root: Path, train_cfg, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PlotLSTM, "loss", lambda self, logits, y: logits.sum() * float("nan"))
+    monkeypatch.setattr(PlotLitModule, "loss", lambda self, logits, y: logits.sum() * float("nan"))
     with pytest.raises(TrainingError, match=r"training loss became NaN or infinite at epoch 0"):
         train(train_cfg(tiny_root, "trainer.max_epochs=1"))
 
@@ -293,7 +293,8 @@ def test_init_weights_at_another_image_size_for_a_size_free_network(
     finer input), which then holds its learned weights unchanged at lr 0."""
     classes = ["biased", "ceiling", "none", "outlier"]
     small = Checkpoint.save(
-        PlotLSTM(4, classes, image_size=32, net=dict(arch="coordconv", channels=[4, 8])), tmp_path / "c.pt"
+        PlotLitModule(4, classes, image_size=32, net=dict(arch="coordconv", channels=[4, 8])),
+        tmp_path / "c.pt",
     )
     cfg = train_cfg(
         tiny_root,
@@ -317,7 +318,7 @@ def test_init_weights_at_another_image_size_for_a_size_free_network(
 
 def test_init_weights_with_other_classes_is_refused(tiny_root: Path, tmp_path: Path, train_cfg) -> None:
     binary = Checkpoint.save(
-        PlotLSTM(2, ["ceiling", "none"], image_size=32, net=dict(lstm_size=8, hidden_size=4)),
+        PlotLitModule(2, ["ceiling", "none"], image_size=32, net=dict(lstm_size=8, hidden_size=4)),
         tmp_path / "b.pt",
     )
     cfg = train_cfg(tiny_root, *TINY_NET, f"init_weights={binary}", "+trainer.fast_dev_run=true")

@@ -12,7 +12,7 @@ import torch
 from plotlstm.inference.check import FitData, check, draw
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.synth import render as render_module
 from plotlstm.synth import simulate as simulate_module
 from plotlstm.synth.binned import binned_lowess
@@ -77,7 +77,7 @@ def test_large_fit_verdict_matches_the_exact_render(tmp_path: Path, monkeypatch:
     pixels as the exact render (statsmodels' lowess on every point, every marker stamped) and gets the verdict."""
     torch.manual_seed(0)
     ckpt = Checkpoint.save(
-        PlotLSTM(len(CLASSES), list(CLASSES), image_size=128, net=dict(lstm_size=16, hidden_size=8)),
+        PlotLitModule(len(CLASSES), list(CLASSES), image_size=128, net=dict(lstm_size=16, hidden_size=8)),
         tmp_path / "m.ckpt",
     )
     clf = PlotClassifier.from_checkpoint(ckpt, device="cpu")

@@ -1,7 +1,7 @@
 """Checkpoints written before the network became its own module still load, and inference needs no Lightning.
 
 The fixture ``legacy-main-2026-11-26.ckpt`` was written by main at 5a7649d (``save_checkpoint`` of a
-``PlotLSTM(4 classes, image_size=16, lstm_size=8, hidden_size=4)``); the ``.npz`` beside it holds three images
+``PlotLitModule(4 classes, image_size=16, lstm_size=8, hidden_size=4)``); the ``.npz`` beside it holds three images
 and the probabilities that code gave them.
 """
 
@@ -14,7 +14,7 @@ import torch
 
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.models.checkpoint import Checkpoint
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LEGACY = FIXTURES / "legacy-main-2026-11-26.ckpt"
@@ -44,8 +44,8 @@ def test_legacy_layout_is_mapped_to_the_network_module() -> None:
         "recurrent_activation": "sigmoid",
         "keras_init": True,
     }
-    assert set(ckpt.state_dict) == set(PlotLSTM(**hp).state_dict())  # resumable by the LightningModule
-    model = PlotLSTM(**hp)
+    assert set(ckpt.state_dict) == set(PlotLitModule(**hp).state_dict())  # resumable by the LightningModule
+    model = PlotLitModule(**hp)
     legacy = torch.load(LEGACY, map_location="cpu", weights_only=True)
     model.on_load_checkpoint(legacy)  # what Lightning calls before load_state_dict when resuming
     model.load_state_dict(legacy["state_dict"])

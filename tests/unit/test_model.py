@@ -1,4 +1,4 @@
-"""PlotLSTM: shapes, parameter counts, the time axis, Keras initialisation, learning."""
+"""PlotLitModule: shapes, parameter counts, the time axis, Keras initialisation, learning."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from plotlstm.models import lstm as lstm_module
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 
 KERAS_PARAMS = {2: 772_701, 4: 849_504}  # printed by Keras for the seed's models (reference README)
 EXTRA_BIAS = 2 * 4 * 150  # nn.LSTM keeps a second bias vector per gate set in each of its 2 layers
@@ -14,7 +14,7 @@ EXTRA_BIAS = 2 * 4 * 150  # nn.LSTM keeps a second bias vector per gate set in e
 
 @pytest.mark.parametrize("classes", [2, 4])
 def test_output_shape_and_parameter_count(classes: int) -> None:
-    model = PlotLSTM(num_classes=classes)
+    model = PlotLitModule(num_classes=classes)
     out = model(torch.rand(3, 3, 256, 256))
     assert out.shape == ((3,) if classes == 2 else (3, classes))
     assert sum(p.numel() for p in model.parameters()) == KERAS_PARAMS[classes] + EXTRA_BIAS
@@ -25,7 +25,7 @@ def test_output_shape_and_parameter_count(classes: int) -> None:
 
 def test_time_axis_is_the_image_x_axis() -> None:
     """A single bright column reaches exactly one time step, in Keras's (row, channel) feature order."""
-    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
+    model = PlotLitModule(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     seen = {}
     model.net.lstm.register_forward_pre_hook(lambda _m, args: seen.setdefault("seq", args[0]))
     x = torch.zeros(1, 3, 16, 16)
@@ -38,18 +38,18 @@ def test_time_axis_is_the_image_x_axis() -> None:
 
 
 def test_uint8_input_is_scaled() -> None:
-    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
+    model = PlotLitModule(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     x = torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
     torch.testing.assert_close(model(x), model(x.float() / 255))
 
 
 def test_wrong_image_shape_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"expects images of shape \(B, 3, 256, 256\)"):
-        PlotLSTM(num_classes=4)(torch.rand(1, 3, 128, 128))
+        PlotLitModule(num_classes=4)(torch.rand(1, 3, 128, 128))
 
 
 def test_keras_initialisation() -> None:
-    model = PlotLSTM(num_classes=4, net=dict(lstm_size=20))
+    model = PlotLitModule(num_classes=4, net=dict(lstm_size=20))
     lstm = model.net.lstm
     for layer in range(2):
         w_hh = getattr(lstm, f"weight_hh_l{layer}")
@@ -64,7 +64,7 @@ def test_keras_initialisation() -> None:
 
 def test_loop_path_matches_cudnn_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The step-by-step path used for hard sigmoids computes what nn.LSTM computes, given the same gates."""
-    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
+    model = PlotLitModule(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     x = torch.rand(2, 3, 16, 16)
     reference = model(x)
     monkeypatch.setitem(lstm_module._GATE_FUNCTIONS, "hard_sigmoid", torch.sigmoid)
@@ -73,19 +73,19 @@ def test_loop_path_matches_cudnn_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_hard_sigmoid_changes_the_answer() -> None:
-    model = PlotLSTM(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
+    model = PlotLitModule(num_classes=4, image_size=16, net=dict(lstm_size=8, hidden_size=4)).eval()
     x = torch.rand(2, 3, 16, 16)
     sigmoid = model(x)
     model.net.lstm.recurrent_activation = "hard_sigmoid"
     assert not torch.allclose(model(x), sigmoid, atol=1e-4)
     with pytest.raises(ValueError, match="recurrent_activation"):
-        PlotLSTM(num_classes=4, net=dict(recurrent_activation="relu"))
+        PlotLitModule(num_classes=4, net=dict(recurrent_activation="relu"))
 
 
 @pytest.mark.parametrize("classes", [2, 4])
 def test_overfits_one_small_batch(classes: int) -> None:
     torch.manual_seed(0)
-    model = PlotLSTM(num_classes=classes, image_size=32, lr=3e-3, net=dict(dropout=0.0))
+    model = PlotLitModule(num_classes=classes, image_size=32, lr=3e-3, net=dict(dropout=0.0))
     x = torch.rand(8, 3, 32, 32)
     y = torch.arange(8) % classes
     optimizer = model.configure_optimizers()
@@ -102,7 +102,7 @@ def test_overfits_one_small_batch(classes: int) -> None:
 
 def test_onecycle_schedule_equals_torch_onecycle() -> None:
     """The resumable one-cycle schedule gives torch's OneCycleLR learning rates step for step."""
-    model = PlotLSTM(
+    model = PlotLitModule(
         num_classes=4, image_size=8, scheduler="onecycle", lr=2e-3, net=dict(lstm_size=4, hidden_size=2)
     )
     object.__setattr__(model, "_trainer", type("T", (), {"estimated_stepping_batches": 190})())
@@ -115,4 +115,4 @@ def test_onecycle_schedule_equals_torch_onecycle() -> None:
         optimizer.step()
         reference.step()
     with pytest.raises(ValueError, match="model.scheduler"):
-        PlotLSTM(num_classes=4, scheduler="steps")
+        PlotLitModule(num_classes=4, scheduler="steps")

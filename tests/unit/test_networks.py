@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from plotlstm.models.coordconv import add_coordinates
-from plotlstm.models.module import PlotLSTM
+from plotlstm.models.module import PlotLitModule
 from plotlstm.models.networks import NETWORKS, build_network
 
 SMALL = {  # small options so that every network runs in milliseconds on 64 x 64 input
@@ -37,9 +37,9 @@ def test_output_shape(arch: str, classes: int) -> None:
     ],  # 11 M weights
 )
 def test_learns_one_small_batch(arch: str) -> None:
-    """Each network, trained by PlotLSTM's own loss and optimiser, fits 8 random 16 x 16 images (it learns)."""
+    """Each network, trained by PlotLitModule's own loss and optimiser, fits 8 random 16 x 16 images (it learns)."""
     torch.manual_seed(0)
-    model = PlotLSTM(num_classes=4, image_size=16, lr=1e-2, net={"arch": arch, **SMALL[arch]})
+    model = PlotLitModule(num_classes=4, image_size=16, lr=1e-2, net={"arch": arch, **SMALL[arch]})
     x = torch.rand(8, 3, 16, 16)
     y = torch.arange(8) % 4
     optimizer = model.configure_optimizers()

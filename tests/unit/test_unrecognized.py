@@ -96,11 +96,11 @@ def test_charts_have_tick_labels_like_the_residual_plots(kind: str) -> None:
 def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
     from plotlstm.inference.classifier import PlotClassifier
     from plotlstm.models.checkpoint import Checkpoint
-    from plotlstm.models.module import PlotLSTM
+    from plotlstm.models.module import PlotLitModule
     from plotlstm.service.app import to_results
 
     torch.manual_seed(0)
-    model = PlotLSTM(num_classes=2, class_names=["none", "ceiling"], image_size=16)
+    model = PlotLitModule(num_classes=2, class_names=["none", "ceiling"], image_size=16)
     plot, blank = make_plot(0, "none", 0, "r"), Image.new("RGB", (1, 1), (255, 255, 255))
     clf = PlotClassifier(model.net, model.class_names, 16, device="cpu")
     p_plot, p_blank = clf.predict([plot, blank])

@@ -392,29 +392,28 @@ def _texture(rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+DRAWERS: dict[str, Callable[[np.random.Generator, Style], np.ndarray]] = {
+    "qq": _qq,
+    "trend": _trend,
+    "histogram": lambda rng, st: _bars(rng, st, histogram=True),
+    "bars": lambda rng, st: _bars(rng, st, histogram=False),
+    "lines": _lines,
+    "box": _box,
+    "scale_location": _scale_location,
+    "leverage": _leverage,
+    "cooks": _cooks,
+    "partial": _partial,
+}
+"""The kinds drawn by a function of the rng and the style (``empty`` and ``texture`` are drawn in place)."""
+
+
 def make_negative(seed: int, index: int, style: Any = "r") -> Image.Image:
     """Non-plot ``index`` of the class ``unrecognized``: its kind is ``KINDS[index % len(KINDS)]``."""
     rng = negative_rng(seed, index)
     kind = KINDS[index % len(KINDS)]
     st = resolve_style(style, rng)
-    if kind == "qq":
-        pixels = _qq(rng, st)
-    elif kind == "trend":
-        pixels = _trend(rng, st)
-    elif kind in ("histogram", "bars"):
-        pixels = _bars(rng, st, histogram=kind == "histogram")
-    elif kind == "lines":
-        pixels = _lines(rng, st)
-    elif kind == "box":
-        pixels = _box(rng, st)
-    elif kind == "scale_location":
-        pixels = _scale_location(rng, st)
-    elif kind == "leverage":
-        pixels = _leverage(rng, st)
-    elif kind == "cooks":
-        pixels = _cooks(rng, st)
-    elif kind == "partial":
-        pixels = _partial(rng, st)
+    if kind in DRAWERS:
+        pixels = DRAWERS[kind](rng, st)
     elif kind == "empty":
         left, top, right, bottom, _ = _region(st)
         xt = _value_ticks(0.0, 1.0, left, right)[0] if rng.random() < 0.5 else (np.zeros(0), [])

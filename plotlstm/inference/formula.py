@@ -1,4 +1,4 @@
-"""A model formula read as a formula, never run as a program.
+"""A model formula read as a formula, never run as a program; a table read and a formula fitted on it.
 
 patsy evaluates each term of a formula as Python code. A formula comes from a config, a shared notebook or a
 spreadsheet cell, so before patsy sees it, :func:`check_formula` parses it (patsy's own parser, which evaluates
@@ -10,8 +10,11 @@ outside the list, lambdas, comprehensions) is refused in one line naming the ter
 from __future__ import annotations
 
 import ast
+import re
+from pathlib import Path
+from typing import Any
 
-from plotlstm.errors import CheckError
+from plotlstm.errors import CheckError, first_line
 
 TRANSFORMS = frozenset(
     {
@@ -98,3 +101,58 @@ def check_formula(formula: str) -> str:
             raise _refuse(formula, code, "is not an expression") from None
         _check_node(tree.body, formula, code)
     return formula
+
+
+INPUT_FORMATS = (".csv", ".parquet", ".pq")
+
+
+def read_table(path: str | Path) -> Any:
+    """A CSV or Parquet file as a pandas DataFrame; one line when it is missing or unreadable."""
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_FORMATS:
+        raise CheckError(f"input: {path} must be a .csv or .parquet file")
+    if not path.is_file():
+        raise CheckError(f"input: {path} does not exist")
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path)
+        return pd.read_parquet(path)
+    except ImportError:
+        raise CheckError(f"input: reading {path} needs pyarrow (pip install pyarrow)") from None
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        first = first_line(err)
+        raise CheckError(f"input: {path} is not a readable table ({first})") from None
+
+
+def fit_formula(frame: Any, formula: str, source: str = "the data") -> Any:
+    """``statsmodels.formula.api.ols(formula, frame).fit()``; a bad formula or a missing column is one line."""
+    import numpy as np
+    import statsmodels
+    import statsmodels.formula.api as smf
+    from patsy import EvalEnvironment, PatsyError
+
+    check_formula(formula)  # a formula, not a program: refused before patsy evaluates any term
+    names: dict[str, Any] = {
+        "np": np,
+        "numpy": np,
+        "__builtins__": {},
+    }  # np.log(x) and friends, as in a script
+    names |= {name: getattr(np, name) for name in TRANSFORMS if hasattr(np, name) and name[0].islower()}
+    version = tuple(int(part) for part in re.findall(r"\d+", statsmodels.__version__)[:2])
+    env: Any = names if version >= (0, 15) else EvalEnvironment([names])  # 0.15 deprecates EvalEnvironment
+    try:
+        return smf.ols(formula, frame, missing="drop", eval_env=env).fit()
+    except PatsyError as err:
+        first = str(err).splitlines()[0]
+        missing = re.search(r"name '([^']+)' is not defined", first)
+        columns = ", ".join(map(str, frame.columns))
+        if missing:
+            raise CheckError(
+                f"formula {formula!r}: {missing.group(1)!r} is not a column of {source} (columns: {columns})"
+            ) from None
+        raise CheckError(f"formula {formula!r} does not parse: {first}") from None
+    except (ValueError, TypeError) as err:
+        raise CheckError(f"formula {formula!r} cannot be fitted: {' '.join(str(err).split())}") from None

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plotlstm.check import fit_formula
 from plotlstm.errors import CheckError
-from plotlstm.inference.formula import check_formula
+from plotlstm.inference.formula import check_formula, fit_formula
 
 ATTACKS = [
     'y ~ I(__import__("os").system("touch {m}"))',

@@ -41,6 +41,21 @@ def test_held_out_validation_fraction(tiny_root: Path) -> None:
     dm.setup("fit")
     assert len(dm.val_set) == 4 and len(dm.train_set) == 12
     assert not set(dm.val_set.indices) & set(dm.train_set.indices)
+    targets = dm._folder("train").targets
+    assert sorted(targets[i] for i in dm.val_set.indices) == [0, 1, 2, 3]  # stratified: one of each class
+    assert dm.test_set is not dm.val_set
+
+
+def test_stratified_split_is_seeded_and_keeps_every_class() -> None:
+    from plotlstm.data.datamodule import stratified_split
+
+    targets = [0] * 90 + [1] * 10
+    fit, val = stratified_split(targets, 0.1, seed=5)
+    assert sorted(fit + val) == list(range(100)) and not set(fit) & set(val)
+    assert [targets[i] for i in val].count(0) == 9 and [targets[i] for i in val].count(1) == 1
+    assert stratified_split(targets, 0.1, seed=5) == (fit, val) and stratified_split(
+        targets, 0.1, seed=6
+    ) != (fit, val)
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "L", "P", "I;16", "LA", "1"])

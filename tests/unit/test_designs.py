@@ -102,3 +102,11 @@ def test_design_mix_draws_design_plots_and_records_it(tmp_path) -> None:
     assert len(rows) == 6 and all("/" in r.split(",")[6] or r.startswith("none") for r in rows)
     with pytest.raises(ValueError, match="design_mix: a share of plots in"):
         check_sample_size([20, 500], "log", 1.5)
+
+
+def test_factor_only_designs_are_exactly_the_listed_ones() -> None:
+    rng = np.random.default_rng(4)
+    factor_only = {
+        name for name in design_names() if set(np.unique(draw_design(name, rng, 400))) <= {0.0, 1.0}
+    }
+    assert factor_only == set(CONTINUOUS_FREE)

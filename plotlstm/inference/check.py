@@ -86,7 +86,8 @@ class CheckResult:
     """For a violation: the stretches of fitted values where the evidence for it lies (the top 3), each with its
     share of the evidence (:mod:`plotlstm.inference.explain`)."""
     rows: list[int] = field(default_factory=list)
-    """For ``outlier``: the rows (of the plotted data, counted from 0) in those stretches farthest from zero."""
+    """For ``outlier``: the rows (of the plotted data, counted from 0) in the columns flagged by the evidence (at
+    least a quarter of its peak) farthest from zero."""
 
     @property
     def ok(self) -> bool:
@@ -521,6 +522,20 @@ OUTLIER_SDS = 3.5
 """A row is an outlier's candidate when its residual is this many robust sds (1.4826 MAD) from zero."""
 
 
+def flagged_rows(
+    fitted: np.ndarray, residuals: np.ndarray, evidence: np.ndarray, axis: np.ndarray, share: float = 0.25
+) -> list[int]:
+    """The rows in the flagged columns (evidence at least ``share`` of its peak) whose residual is more than
+    :data:`OUTLIER_SDS` robust sds from zero, farthest first (at most 50)."""
+    spread = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals)))) or 1.0
+    step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
+    flagged = axis[evidence >= share * max(float(evidence.max()), 1e-12)]
+    column = np.clip(np.round((fitted - axis[0]) / step).astype(int), 0, len(axis) - 1) if step > 0 else 0
+    near = np.isin(axis[column], flagged) if step > 0 else np.ones(len(fitted), bool)
+    far = np.flatnonzero(near & (np.abs(residuals) > OUTLIER_SDS * spread))
+    return [int(j) for j in far[np.argsort(-np.abs(residuals[far]))][:50]]
+
+
 def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[CheckResult]:
     """``where`` (and for ``outlier``, ``rows``) of each result whose verdict is a violation, in one batch."""
     from plotlstm.inference.explain import column_evidence, intervals
@@ -545,13 +560,7 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
         where = intervals(ev[inside], axis[inside])
         rows: list[int] = []
         if r.label == "outlier" and where:
-            spread = 1.4826 * float(np.median(np.abs(r.residuals - np.median(r.residuals)))) or 1.0
-            step = (axis[inside][-1] - axis[inside][0]) / max(inside.sum() - 1, 1)
-            near = np.zeros(len(r.fitted), bool)
-            for w in where:
-                near |= (r.fitted >= w.low - step) & (r.fitted <= w.high + step)
-            far = np.flatnonzero(near & (np.abs(r.residuals) > OUTLIER_SDS * spread))
-            rows = [int(j) for j in far[np.argsort(-np.abs(r.residuals[far]))][:50]]
+            rows = flagged_rows(r.fitted, r.residuals, ev[inside], axis[inside])
         out[i] = replace(r, where=where, rows=rows)
     return out
 

@@ -235,7 +235,15 @@ def _compose(*overrides: str):
 )
 def test_presets(preset: str, classes: list[str], train: int, test: int) -> None:
     cfg = _compose(f"synth={preset}")
-    keys = {"root", "classes", "train_per_class", "test_per_class", "seed", "style"}
+    keys = {
+        "root",
+        "classes",
+        "train_per_class",
+        "test_per_class",
+        "seed",
+        "style",
+        "shard",
+    }  # shard: generate.yaml's
     assert set(cfg.synth) == (keys | {"class_params"} if len(classes) == 6 else keys)
     assert list(cfg.synth.classes) == classes
     assert (cfg.synth.train_per_class, cfg.synth.test_per_class) == (train, test)

@@ -18,11 +18,11 @@ setup: $(STAMP)
 train: $(STAMP)
 	$(PY) -m plotlstm.train $(ARGS)
 
-# The bundled model's recipe (docs/model-card.md): draw general_designs, train, calibrate, write plotlstm/weights/general.pt.
+# The recipe of the bundled designs.pt (docs/model-card.md): draw general_designs, train, calibrate, write it.
 BUNDLED_RUN ?= logs/train/bundled
 bundled-model: $(STAMP)
 	$(PY) -m plotlstm.train experiment=general_designs hydra.run.dir=$(BUNDLED_RUN)
-	$(PY) benchmarks/make_bundled_model.py --ckpt $(BUNDLED_RUN) --data data/general_designs/train --val-fraction 0.05 --seed 42
+	$(PY) benchmarks/make_bundled_model.py --ckpt $(BUNDLED_RUN) --data data/general_designs/train --val-fraction 0.05 --seed 42 --out plotlstm/weights/designs.pt
 
 # Headless Chromium for the service's browser test (Debian's package; needs root or sudo).
 browser:

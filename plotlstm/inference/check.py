@@ -407,11 +407,13 @@ def _load(path: str, mtime: float, device: str) -> Any:
 def load_classifier(ckpt_path: str | Path | None = None, device: str = "auto") -> Any:
     """A PlotClassifier for ``ckpt_path`` (kept for the next call while the file is unchanged), else the bundled
     model."""
-    from plotlstm.inference.classifier import PlotClassifier
+    from plotlstm.inference.classifier import BUNDLED, PlotClassifier
     from plotlstm.models.checkpoint import find
 
     if ckpt_path is None or ckpt_path == "":
         return PlotClassifier.pretrained()
+    if ckpt_path in BUNDLED and not Path(ckpt_path).exists():
+        return PlotClassifier.pretrained(str(ckpt_path), device=device)
     path = find(ckpt_path)
     return _load(str(path.resolve()), path.stat().st_mtime, device)
 

@@ -25,8 +25,12 @@ from plotlstm.models.networks import probabilities
 from plotlstm.progress import track
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "weights" / "general.pt"
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+BUNDLED_MODEL = WEIGHTS / "general.pt"
 """The model shipped with the package (``docs/model-card.md``), used when no checkpoint is given."""
+BUNDLED = {"general": BUNDLED_MODEL, "designs": WEIGHTS / "designs.pt"}
+"""The files shipped with the package, by the name ``ckpt_path`` may give instead of a path: ``general`` (the
+default) and ``designs`` (trained on other designs too; opt-in, ``docs/model-card.md``)."""
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -103,13 +107,20 @@ class PlotClassifier:
         )
 
     @classmethod
-    def pretrained(cls, device: str | torch.device = "auto", batch_size: int = 64) -> PlotClassifier:
-        """The model bundled with the package (``plotlstm/weights/general.pt``, see ``docs/model-card.md``)."""
-        if not BUNDLED_MODEL.is_file():
+    def pretrained(
+        cls, name: str = "general", device: str | torch.device = "auto", batch_size: int = 64
+    ) -> PlotClassifier:
+        """A model bundled with the package (:data:`BUNDLED`: ``general``, the default, or ``designs``;
+        ``docs/model-card.md``)."""
+        if name not in BUNDLED:
             raise CheckpointError(
-                f"ckpt_path: the bundled model {BUNDLED_MODEL} is missing; give ckpt_path=..."
+                f"ckpt_path: no bundled model {name!r}; the bundled ones are {sorted(BUNDLED)}"
             )
-        return cls.from_checkpoint(BUNDLED_MODEL, device=device, batch_size=batch_size)
+        if not BUNDLED[name].is_file():
+            raise CheckpointError(
+                f"ckpt_path: the bundled model {BUNDLED[name]} is missing; give ckpt_path=..."
+            )
+        return cls.from_checkpoint(BUNDLED[name], device=device, batch_size=batch_size)
 
     @classmethod
     def load(
@@ -118,9 +129,12 @@ class PlotClassifier:
         device: str | torch.device = "auto",
         batch_size: int = 64,
     ) -> PlotClassifier:
-        """``path`` when given (a checkpoint file, run folder or :class:`Checkpoint`), else the bundled model."""
+        """``path`` when given (a checkpoint file, run folder, :class:`Checkpoint`, or the name of a bundled model:
+        ``general``, ``designs``), else the bundled default."""
         if path in (None, ""):
             return cls.pretrained(device=device, batch_size=batch_size)
+        if isinstance(path, str) and path in BUNDLED and not Path(path).exists():
+            return cls.pretrained(path, device=device, batch_size=batch_size)
         return cls.from_checkpoint(path, device=device, batch_size=batch_size)  # type: ignore[arg-type]
 
     @property

@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -110,3 +111,20 @@ def test_serve_and_evaluate_without_ckpt_path_use_the_bundled_model(tmp_path: Pa
     )
     result = evaluate(None, root, device="cpu")
     assert result["checkpoint"] == str(BUNDLED_MODEL) and result["n"] == 6
+
+
+def test_the_designs_model_is_bundled_and_named() -> None:
+    from plotlstm.errors import CheckpointError
+    from plotlstm.inference.check import check
+    from plotlstm.inference.classifier import BUNDLED
+
+    path = BUNDLED["designs"]
+    assert path.stat().st_size < 5_000_000
+    designs = PlotClassifier.load("designs", device="cpu")
+    assert designs.checkpoint == str(path) and designs.classes == PlotClassifier.pretrained().classes
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert f"`{digest[:8]}...{digest[-4:]}`" in card_text()  # the card names it
+    x = np.arange(40.0)
+    assert check(fitted=x, residuals=np.sin(x), ckpt_path="designs", null_plots=0).label in designs.classes
+    with pytest.raises(CheckpointError, match="no bundled model 'nope'"):
+        PlotClassifier.pretrained("nope")

@@ -173,7 +173,7 @@ def _standardize(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / sd if sd > 0 else np.zeros_like(v)
 
 
-def _continuous_column(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _continuous_column(x: np.ndarray) -> np.ndarray:
     """The predictor a curve or fan follows: the continuous column with the most distinct values."""
     distinct = [len(np.unique(x[:, j])) for j in range(x.shape[1])]
     return x[:, int(np.argmax(distinct))]
@@ -232,7 +232,7 @@ def violate(
     if cls == "none":
         return mu + e
     kind = kind or str(rng.choice(KINDS[cls]))
-    z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x, rng))
+    z = _standardize(mu if np.ptp(mu) > 0 else _continuous_column(x))
     if cls == "heteroskedastic":
         scale = _spread(z, kind, 2.0 ** (1 + 4 * strength), rng)
         return mu + e * scale / np.sqrt(np.mean(scale**2))

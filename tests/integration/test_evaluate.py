@@ -100,7 +100,7 @@ def trained_run(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
                 f"synth.root={tiny_root}",
                 f"paths.output_dir={run}",
                 "~callbacks.rich_progress_bar",
-                "~callbacks.early_stopping",
+                "callbacks.early_stopping=null",
                 "logger=csv",
                 "trainer.max_epochs=2",
                 "data.image_size=64",

@@ -116,7 +116,7 @@ def test_seeded_runs_are_reproducible(tiny_root: Path, tmp_path: Path, train_cfg
             train_cfg(
                 tiny_root,
                 "trainer.max_epochs=1",
-                "~callbacks.early_stopping",
+                "callbacks.early_stopping=null",
                 f"paths.output_dir={tmp_path / d}",
             )
         )

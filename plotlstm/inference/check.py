@@ -453,8 +453,11 @@ def prepare(
     except NoNullModel as err:
         return _Pending(data, image, [], None, f"no null plots: {one_line(err)}")
     rng = np.random.default_rng([seed, 0])
-    nulls = draw_many([FitData(*model.draw(rng)) for _ in range(null_plots)], style)
-    return _Pending(data, image, nulls, model, "")
+    try:  # a refit can fail (a GLM's simulated response separates perfectly, IRLS does not converge...)
+        draws = [FitData(*model.draw(rng)) for _ in range(null_plots)]
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
+        return _Pending(data, image, [], None, f"no null plots: a null refit failed ({first_line(err)})")
+    return _Pending(data, image, draw_many(draws, style), model, "")
 
 
 def decide_many(

@@ -161,3 +161,25 @@ def test_lineup_hides_the_real_plot_among_nulls(clf: PlotClassifier) -> None:
 def test_bad_test_options_are_one_line(clf: PlotClassifier, options: dict, message: str) -> None:
     with pytest.raises(CheckError, match=f"^{re.escape(message)}"):
         check(ols_fit(), classifier=clf, **options)
+
+
+def test_a_failing_null_refit_falls_back_to_the_picture(
+    clf: PlotClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plotlstm.inference import nulls
+
+    calls = []
+    real = nulls._simulate_family
+
+    def separating(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        if len(calls) > 1:  # the first call only checks the family
+            raise ValueError("Perfect separation detected")
+        return real(*args, **kwargs)
+
+    rng = np.random.default_rng(12)
+    x = sm.add_constant(rng.normal(size=60))
+    fit = sm.GLM(rng.poisson(2.0, 60), x, family=sm.families.Poisson()).fit()
+    monkeypatch.setattr(nulls, "_simulate_family", separating)
+    result = check(fit, classifier=clf)
+    assert result.p_value is None and "a null refit failed (Perfect separation detected)" in result.note

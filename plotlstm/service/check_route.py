@@ -27,9 +27,14 @@ from plotlstm.inference.nulls import NOT_VIOLATIONS, null_test
 from plotlstm.service.answers import to_results as results_of
 from plotlstm.service.budget import Ticket
 from plotlstm.service.settings import ServiceSettings
-from plotlstm.service.uploads import RequestError, check_length, closing_on_refusal, read_body
+from plotlstm.service.uploads import RequestError, busy, check_length, closing_on_refusal, read_body
 from plotlstm.synth.style import R_STYLE
 
+PARSED_PER_BYTE = 3
+"""What parsing costs per byte of JSON: a number of about 10 characters becomes a float and a list slot (32 B)."""
+BYTES_PER_POINT = 200
+"""What a fit's point costs while it is checked, beyond its JSON: two parsed floats and list slots (64 B), their
+arrays (16 B), and the drawing's arrays for the plot and its null plots, two drawn at a time (about 120 B)."""
 MAX_NULL_PLOTS = 99
 """The most null plots one fit of a request may ask for (each is a plot to draw and classify)."""
 EXAMPLE_SEED = 2024
@@ -116,6 +121,9 @@ async def read_json(request: Request, settings: ServiceSettings, ticket: Ticket)
         check_length(request, settings)
         chunks: list[bytes] = []
         await read_body(request, settings, ticket, chunks.append)
+        size = sum(map(len, chunks))
+        if not ticket.take(PARSED_PER_BYTE * size):  # the parsed numbers cost more than their text
+            raise busy("this request")
     try:
         return json.loads(b"".join(chunks))  # NaN and Infinity are read as floats, null as None
     except (
@@ -269,6 +277,13 @@ def add_check_routes(app: FastAPI) -> None:
         fits, batch = fits_of(payload, settings.max_files)
         drop = bool(payload.get("drop_nonfinite", False))
         null_plots, alpha, seed = test_options(payload)
+        points = sum(
+            len(f.get("fitted") or [])
+            for _, f in fits
+            if isinstance(f, dict) and isinstance(f.get("fitted"), list)
+        )
+        if not ticket.take(points * BYTES_PER_POINT):  # the parsed columns and the drawing, beyond the body
+            raise busy("checking these fits")
         outcomes = await asyncio.gather(
             *(
                 asyncio.wrap_future(

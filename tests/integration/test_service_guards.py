@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
@@ -340,3 +341,20 @@ def test_edge_bodies_are_one_line_and_batches_answer_per_fit(
             first, second = batch.json()["results"]
             assert message in first["error"] and second["class"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_check_counts_the_parsed_fit_against_the_budget(small: PlotClassifier) -> None:
+    """A body within max_upload_mb whose parsed columns and drawing would pass the memory budget gets 503; a small
+    fit goes through, and nothing stays reserved after either."""
+    settings = ServiceSettings(max_upload_mb=1, memory_budget_mb=1.5, max_pixels=10_000, decode_threads=1)
+    rng = np.random.default_rng(0)
+    with TestClient(create_app(small, settings)) as client:
+        big = {
+            "fitted": rng.normal(size=6_000).round(3).tolist(),
+            "residuals": rng.normal(size=6_000).round(3).tolist(),
+        }
+        answer = client.post("/v1/check", json=big)
+        assert answer.status_code == 503 and "memory_budget_mb" in answer.json()["error"], answer.text
+        small_fit = {"fitted": big["fitted"][:200], "residuals": big["residuals"][:200], "null_plots": 0}
+        assert client.post("/v1/check", json=small_fit).status_code == 200
+        assert client.get("/healthz").json()["memory"]["uploads_mb"] == 0

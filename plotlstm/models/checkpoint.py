@@ -144,14 +144,6 @@ class Checkpoint:
         rules = self.extras.get("unrecognized")
         return float(rules.get("min_confidence", 0.0)) if isinstance(rules, dict) else 0.0
 
-    @property
-    def best_model_path(self) -> str:
-        """The best checkpoint a training run's ModelCheckpoint recorded in this file ("" when none)."""
-        for state in (self.extras.get("callbacks") or {}).values():
-            if isinstance(state, dict) and state.get("best_model_path"):
-                return str(state["best_model_path"])
-        return ""
-
     def build_network(self) -> nn.Module:
         """The network with this file's weights, in eval mode (``keras_init`` off: the weights replace it)."""
         options = self.net_options

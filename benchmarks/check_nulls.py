@@ -45,7 +45,7 @@ VERDICTS = ("test", "image", "classic")
 def options(fits: int, n: list[int], classes: list[str], extra: argparse.Namespace) -> argparse.Namespace:
     return bench.parser().parse_args(
         ["--designs", *DESIGNS, "--n", *map(str, n), "--fits", str(fits), "--classic", "--classes", *classes,
-         "--seed", str(extra.seed), "--ckpt", extra.ckpt or "bundled"]
+         "--seed", str(extra.seed), "--ckpt", extra.ckpt or "bundled", "--null-plots", str(extra.null_plots)]
     )  # fmt: skip
 
 
@@ -62,9 +62,14 @@ def main() -> None:
     )
     parser.add_argument("--ckpt", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--null-plots", type=int, default=19, help="null plots per fit (check's null_plots)")
+    parser.add_argument("--n", type=int, nargs="+", default=SMALL_N + BIG_N, help="only these sizes")
     extra = parser.parse_args()
-    rows, seconds = bench.run(options(extra.fits, SMALL_N, ["none", *VIOLATIONS], extra))
-    big, big_seconds = bench.run(options(extra.big_fits, BIG_N, ["none"], extra))
+    small_n, big_n = [n for n in extra.n if n in SMALL_N], [n for n in extra.n if n in BIG_N]
+    rows, seconds = (
+        bench.run(options(extra.fits, small_n, ["none", *VIOLATIONS], extra)) if small_n else ([], 0.0)
+    )
+    big, big_seconds = bench.run(options(extra.big_fits, big_n, ["none"], extra)) if big_n else ([], 0.0)
     rows += big
     print(f"{len(rows)} fits, {seconds + big_seconds:.0f} s; designs: {', '.join(DESIGNS)}")
 
@@ -83,7 +88,7 @@ def main() -> None:
     print(f"  the test's worst design and n: {worst[1]} at n = {worst[2]:,}: {100 * worst[0]:.1f} %")
 
     print("\nnamed right, % of violated fits (visible strength), and balanced accuracy over the six classes")
-    for n in SMALL_N:
+    for n in small_n:
         cell = by_n[n]
         parts = []
         for v in VERDICTS:

@@ -4,6 +4,7 @@ mistake is one line, ``error: ...``, with exit status 2."""
 from __future__ import annotations
 
 import os
+import runpy
 import sys
 import tempfile
 from collections.abc import Callable
@@ -39,6 +40,20 @@ def command(config_name: str) -> Callable[[Callable[[DictConfig], T]], Callable[
         return hydra.main(config_path=CONF_DIR, config_name=config_name, version_base="1.3")(run)
 
     return decorate
+
+
+def hydra_quoted(arg: str) -> str:
+    """``formula=y ~ x1`` as ``formula='y ~ x1'``: Hydra's override grammar reads a bare ``~`` as an operator."""
+    key, sep, value = arg.partition("=")
+    if key != "formula" or not sep or value[:1] in ("'", '"', "["):
+        return arg
+    return "formula='" + value.replace("'", "\\'") + "'"
+
+
+def check_command() -> None:
+    """``plotlstm-check``: runs ``plotlstm.check`` as ``python -m`` does (that module refuses to be imported, so
+    that ``plotlstm.check`` stays the library call)."""
+    runpy.run_module("plotlstm.check", run_name="__main__", alter_sys=True)
 
 
 def required(cfg: Any, key: str, example: str) -> Any:

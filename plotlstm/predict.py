@@ -13,7 +13,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from plotlstm.cli import check_batch_size, check_writable_file, command
 from plotlstm.errors import EXIT_NOTHING_DONE, PlotLSTMError
 from plotlstm.inference.classifier import PlotClassifier, pick_device
-from plotlstm.inference.results import check_output, print_predictions, write_predictions
+from plotlstm.inference.results import check_output, print_results, write_results
 
 
 def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -54,9 +54,9 @@ def main(cfg: DictConfig) -> None:
     classifier = PlotClassifier.load(cfg.get("ckpt_path"), device=cfg.device, batch_size=cfg.batch_size)
     paths = expand_inputs(inputs)
     rows = classifier.predict_files(paths, progress=cfg.progress and len(paths) > 1)
-    written = write_predictions(rows, classifier.classes, output) if output else None
+    written = write_results(rows, classifier.classes, output) if output else None
     console = Console()
-    print_predictions(rows, classifier.classes, table_rows, console)
+    print_results(rows, classifier.classes, table_rows, console)
     if written:
         console.print(f"predictions: {written}", highlight=False, soft_wrap=True, markup=False)
     if not any(row.label for row in rows):

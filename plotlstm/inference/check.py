@@ -17,16 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from PIL import Image
+from rich.markup import escape
 from threadpoolctl import ThreadpoolController
 
 from plotlstm.errors import CheckError, PlotLSTMError, first_line, one_line
 from plotlstm.inference.explain import Interval
 from plotlstm.inference.nulls import NOT_VIOLATIONS, NoNullModel, NullModel, null_model, null_test
+from plotlstm.inference.results import Result
 from plotlstm.synth.binned import binned_lowess
 from plotlstm.synth.render import _region, plot_limits, render
 from plotlstm.synth.style import R_STYLE, Style
@@ -52,8 +54,8 @@ class FitData:
     """Which of the fit's rows were kept (None: all)."""
 
 
-@dataclass(frozen=True, eq=False)
-class CheckResult:
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CheckResult(Result):
     """One fit's verdict: the class, every class's probability, the plot and the numbers it was drawn from.
 
     With null plots (the default), ``label`` is the lineup test's verdict: a violation class when ``p_value <=
@@ -62,14 +64,10 @@ class CheckResult:
     ``p_value`` is None. ``error`` is set (and ``label`` empty) for a fit of a batch that could not be checked.
     """
 
-    name: str
-    label: str = ""
-    probabilities: dict[str, float] = field(default_factory=dict)
     image: Image.Image | None = field(default=None, repr=False)
     fitted: np.ndarray | None = field(default=None, repr=False)
     residuals: np.ndarray | None = field(default=None, repr=False)
     dropped: int = 0
-    error: str = ""
     image_label: str = ""
     p_value: float | None = None
     null_plots: int = 0
@@ -89,13 +87,9 @@ class CheckResult:
     """For ``outlier``: the rows (of the plotted data, counted from 0) in the columns flagged by the evidence (at
     least a quarter of its peak) farthest from zero."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.error
-
-    @property
-    def confidence(self) -> float:
-        return self.probabilities.get(self.label, float("nan"))
+    KEY: ClassVar[str] = "fit"
+    HEADINGS: ClassVar[tuple[str, ...]] = ("verdict", "p", "picture alone", "n")
+    PER_CLASS_CELLS: ClassVar[bool] = False
 
     @property
     def n(self) -> int:
@@ -113,9 +107,17 @@ class CheckResult:
             return f"no evidence of a violation ({test})"
         return f"{self.label} ({test})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def columns(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """CSV: name, class, p_value, null_plots, image_class; after the probabilities n, dropped, design, note,
+        error."""
+        p_value = "" if self.p_value is None else repr(self.p_value)
+        head = {"name": self.name, "class": self.label, "p_value": p_value, "null_plots": self.null_plots}
+        tail = {"n": self.n, "dropped": self.dropped, "design": self.design, "note": self.note}
+        return head | {"image_class": self.image_label}, tail | {"error": self.error}
+
+    def as_dict(self) -> dict[str, Any]:
         """JSON-ready: name, class, confidence, probabilities, the test (p_value, null_plots, evidence, design,
-        image_class, note, summary), n, dropped, error."""
+        image_class, note, summary), where, rows, n, dropped, error."""
         return {
             "name": self.name,
             "class": self.label,
@@ -134,6 +136,31 @@ class CheckResult:
             "dropped": self.dropped,
             "error": self.error,
         }
+
+    def cells(self) -> list[str]:
+        """The verdict ("no evidence" for a tested ``none``), its p-value, the picture's label with its
+        probability, n (and the rows dropped)."""
+        if not self.ok:
+            return ["[red]error[/red]", "", "", ""]
+        words = "no evidence" if self.label == "none" and self.p_value is not None else self.label
+        p_value = "" if self.p_value is None else f"{self.p_value:.3g}"
+        picture = escape(self.image_label)
+        if self.image_label in self.probabilities:
+            picture += f" ({self.probabilities[self.image_label]:.2f})"
+        n = f"{self.n:,}" + (f" (-{self.dropped})" if self.dropped else "")
+        return [f"[bold]{escape(words)}[/bold]", p_value, picture, n]
+
+    @classmethod
+    def footer(cls, rows: Sequence[Result]) -> str:
+        tested = [r for r in rows if isinstance(r, CheckResult) and r.p_value is not None]
+        failed = sum(1 for r in rows if r.error)
+        line = f"{len(rows) - failed} checked, {failed} failed"
+        if tested:
+            line += (
+                f"; verdict: a violation when p <= {tested[0].alpha} against {tested[0].null_plots} null plots "
+                "of the same fit (docs/check.md); picture: the model's label on the plot alone"
+            )
+        return line
 
     def png(self) -> bytes:
         """The plot as PNG bytes (empty for an error entry)."""

@@ -24,7 +24,7 @@ from plotlstm.inference.figures import (
     training_curves_figure,
 )
 from plotlstm.inference.metrics import classification_report
-from plotlstm.inference.results import Prediction, write_predictions
+from plotlstm.inference.results import Prediction, write_results
 from plotlstm.progress import track
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def evaluate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = result["files"]
-    files["predictions"] = str(write_predictions(predictions, classes, out / "predictions.csv"))
+    files["predictions"] = str(write_results(predictions, classes, out / "predictions.csv"))
     files["confusion_matrix"] = str(
         confusion_matrix_figure(
             report["confusion_matrix"], classes, out / "confusion_matrix.png", f"{folder} (n={report['n']})"

@@ -175,7 +175,7 @@ def contact_sheet(
     draw = ImageDraw.Draw(sheet)
     for n, item in enumerate(items):
         x, y = pad + (n % columns) * cell_w, pad + (n // columns) * cell_h
-        thumb = _thumbnail(item.source, thumb_size)
+        thumb = _thumbnail(item.name, thumb_size)
         sheet.paste(thumb, (x + (thumb_size - thumb.width) // 2, y + (thumb_size - thumb.height) // 2))
         draw.text((x, y + thumb_size + 2), f"true: {item.true}", fill="black")
         draw.text((x, y + thumb_size + 15), f"pred: {item.label} ({item.confidence:.0%})", fill=(170, 0, 0))
@@ -202,8 +202,8 @@ def misclassified_gallery(
     thumbs_dir.mkdir(parents=True, exist_ok=True)
     cards = []
     for n, item in enumerate(items, start=1):
-        thumb = thumbs_dir / f"{n:04d}_{_safe_name(Path(item.source).stem)}.png"
-        _save_image(_thumbnail(item.source, thumb_size), thumb)
+        thumb = thumbs_dir / f"{n:04d}_{_safe_name(Path(item.name).stem)}.png"
+        _save_image(_thumbnail(item.name, thumb_size), thumb)
         cards.append(
             '<figure><img src="{src}" alt="{alt}" width="{w}"><figcaption>'
             "<b>{pred}</b> ({conf:.1%})<br>true: {true}<br><small>{path}</small></figcaption></figure>".format(
@@ -213,7 +213,7 @@ def misclassified_gallery(
                 pred=html.escape(item.label),
                 conf=item.confidence,
                 true=html.escape(item.true),
-                path=html.escape(item.source),
+                path=html.escape(item.name),
             )
         )
     heading = f"{len(items)} misclassified" + (f" of {total} plots" if total is not None else "")

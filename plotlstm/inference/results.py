@@ -1,4 +1,5 @@
-"""The one result type (``Prediction``) and its one writer (CSV or JSON) and terminal table."""
+"""The one result type (``Result``: an image's ``Prediction`` or a fit's ``CheckResult``), its one writer (CSV or
+JSON) and its one terminal table."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,16 +20,29 @@ from plotlstm.errors import PlotLSTMError
 OUTPUT_FORMATS = (".csv", ".json")
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """One image's answer: the most probable class and every class's probability; or (``label`` empty) why the
-    image could not be read. ``true`` is the known class where there is one (evaluation)."""
+@dataclass(frozen=True, eq=False)
+class Result:
+    """One answer: the class and every class's probability; or (``label`` empty) ``error``, why there is none.
 
-    source: str
+    ``name`` is what was answered (an image's path, a fit's name). Subclasses add their own columns
+    (:meth:`columns`, :meth:`cells`) to the shared writer and table."""
+
+    name: str
     label: str = ""
     probabilities: dict[str, float] = field(default_factory=dict)
     error: str = ""
-    true: str = ""
+
+    KEY: ClassVar[str] = "name"
+    """The first column's heading, in the files and the table."""
+    COLLECTION: ClassVar[str] = "results"
+    """The JSON file's list of rows."""
+    HEADINGS: ClassVar[tuple[str, ...]] = ("class",)
+    """The table's columns after the name (then, where :meth:`cells` gives them, one per class)."""
+    PER_CLASS_CELLS: ClassVar[bool] = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
 
     @property
     def confidence(self) -> float:
@@ -40,18 +54,51 @@ class Prediction:
         return 1.0 - max(self.probabilities.values(), default=0.0)
 
     @property
+    def note(self) -> str:
+        """A remark printed under the table (none here)."""
+        return ""
+
+    def columns(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The CSV's columns before and after the ``p_<class>`` ones."""
+        return {self.KEY: self.name, "class": self.label}, {"error": self.error}
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON: the columns, with ``probabilities`` as one mapping."""
+        head, tail = self.columns()
+        return head | {"probabilities": dict(self.probabilities)} | tail
+
+    def cells(self) -> list[str]:
+        """The table's cells after the name, one per :attr:`HEADINGS` (rich markup)."""
+        return [f"[bold]{escape(self.label)}[/bold]" if self.ok else "[red]error[/red]"]
+
+    @classmethod
+    def footer(cls, rows: Sequence[Result]) -> str:
+        """The line under the table."""
+        failed = sum(1 for r in rows if r.error)
+        return f"{len(rows) - failed} answered, {failed} failed"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Prediction(Result):
+    """One image's answer; ``true`` is the known class where there is one (evaluation)."""
+
+    true: str = ""
+
+    KEY: ClassVar[str] = "path"
+    COLLECTION: ClassVar[str] = "predictions"
+
+    @property
     def classes(self) -> tuple[str, ...]:
         return tuple(self.probabilities)
 
-    def as_dict(self) -> dict[str, Any]:
-        """For JSON: ``path``, ``class``, ``probabilities``, ``error`` (and ``true`` where known)."""
-        row = {
-            "path": self.source,
-            "class": self.label,
-            "probabilities": self.probabilities,
-            "error": self.error,
-        }
-        return row | ({"true": self.true} if self.true else {})
+    def columns(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        head, tail = super().columns()
+        return ({self.KEY: self.name, "true": self.true, "class": self.label} if self.true else head), tail
+
+    @classmethod
+    def footer(cls, rows: Sequence[Result]) -> str:
+        failed = sum(1 for r in rows if r.error)
+        return f"{len(rows) - failed} classified, {failed} not readable"
 
 
 def check_output(path: str | Path | None) -> None:
@@ -60,23 +107,30 @@ def check_output(path: str | Path | None) -> None:
         raise PlotLSTMError(f"output: {path} must end in .csv or .json")
 
 
-def write_predictions(rows: Sequence[Prediction], classes: Sequence[str], path: str | Path) -> Path:
-    """Write the rows to ``.csv`` (``path``, [``true``,] ``class``, ``p_<class>``..., ``error``) or ``.json``,
-    atomically (a temporary file, then a rename)."""
+def _kind(rows: Sequence[Result]) -> type[Result]:
+    return type(rows[0]) if rows else Prediction
+
+
+def write_results(rows: Sequence[Result], classes: Sequence[str], path: str | Path) -> Path:
+    """Write the rows to ``.csv`` (the row kind's columns around ``p_<class>``...) or ``.json`` (``classes`` and
+    the rows), atomically (a temporary file, then a rename)."""
     path = Path(path)
     check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".json":
-        return write_json(path, {"classes": list(classes), "predictions": [r.as_dict() for r in rows]})
-    with_truth = any(r.true for r in rows)
-    columns = ["path", *(["true"] if with_truth else []), "class", *(f"p_{c}" for c in classes), "error"]
+        return write_json(
+            path, {"classes": list(classes), _kind(rows).COLLECTION: [r.as_dict() for r in rows]}
+        )
+    parts = [r.columns() for r in rows]
+    probs = [f"p_{c}" for c in classes]
+    head = max((list(h) for h, _ in parts), key=len, default=[_kind(rows).KEY, "class"])
+    tail = max((list(t) for _, t in parts), key=len, default=["error"])
     with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
+        writer = csv.DictWriter(f, [*head, *probs, *tail], restval="")
         writer.writeheader()
-        for r in rows:
-            probs = {f"p_{c}": repr(r.probabilities[c]) if c in r.probabilities else "" for c in classes}
-            truth = {"true": r.true} if with_truth else {}
-            writer.writerow({"path": r.source, **truth, "class": r.label, **probs, "error": r.error})
+        for r, (h, t) in zip(rows, parts, strict=True):
+            p = {f"p_{c}": repr(r.probabilities[c]) for c in classes if c in r.probabilities}
+            writer.writerow(h | p | t)
     return path
 
 
@@ -91,32 +145,36 @@ def _common_folder(paths: Sequence[str]) -> str:
     return "" if common in ("", os.sep) else common
 
 
-def print_predictions(
-    rows: Sequence[Prediction],
+def print_results(
+    rows: Sequence[Result],
     classes: Sequence[str],
     limit: int | None = None,
     console: Console | None = None,
 ) -> None:
-    """The rows as a rich table (the first ``limit``), the reasons of the error rows, and the counts."""
+    """The rows as a rich table (the first ``limit``), the notes, the reasons of the failed rows (on stderr, as
+    errors go) and the footer."""
     console = console or Console()
-    base = _common_folder([r.source for r in rows])
+    kind = _kind(rows)
+    base = _common_folder([r.name for r in rows]) if kind.KEY == "path" else ""
     table = Table(title=f"paths under {escape(base)}" if base else None, title_justify="left")
     shown = rows if limit is None else rows[:limit]
-    names = [os.path.relpath(r.source, base) if base else r.source for r in shown]
-    table.add_column("path", overflow="fold", min_width=min(24, max(map(len, names), default=4)))
-    table.add_column("class")
-    for c in classes:
-        table.add_column(escape(c), justify="right")
+    names = [os.path.relpath(r.name, base) if base else r.name for r in shown]
+    table.add_column(kind.KEY, overflow="fold", min_width=min(24, max(map(len, names), default=4)))
+    for heading in kind.HEADINGS:
+        table.add_column(heading, justify="right" if heading in ("p", "n") else "left")
+    if kind.PER_CLASS_CELLS:
+        for c in classes:
+            table.add_column(escape(c), justify="right")
     for name, r in zip(names, shown, strict=True):
         probs = [f"{r.probabilities[c]:.3f}" if c in r.probabilities else "" for c in classes]
-        label = f"[bold]{escape(r.label)}[/bold]" if r.label else "[red]error[/red]"
-        table.add_row(escape(name), label, *probs)
+        table.add_row(escape(name), *r.cells(), *(probs if kind.PER_CLASS_CELLS else []))
     console.print(table)
     if len(shown) < len(rows):
         console.print(f"... {len(rows) - len(shown)} more rows (table_rows={limit})")
     errors = Console(stderr=True)
-    for r in shown:  # the reasons go to stderr, as errors do; the table and the counts to stdout
+    for r in shown:
         if r.error:
             errors.print(f"[red]error[/red] {escape(r.error)}", soft_wrap=True, highlight=False)
-    failed = sum(1 for r in rows if r.error)
-    console.print(f"{len(rows) - failed} classified, {failed} not readable")
+        elif r.note:
+            console.print(f"{escape(r.name)}: {escape(r.note)}", soft_wrap=True, highlight=False)
+    console.print(kind.footer(rows), highlight=False, soft_wrap=True)

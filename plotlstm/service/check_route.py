@@ -203,7 +203,7 @@ def prepare_fit(
 
 def where(classifier: Any, data: FitData, image: Any, label: str) -> CheckResult:
     """``where`` and ``rows`` of a fit whose verdict is the violation ``label`` (as the library's ``check``)."""
-    result = CheckResult("fit", label, {}, image, data.fitted, data.residuals)
+    result = CheckResult("fit", label, image=image, fitted=data.fitted, residuals=data.residuals)
     return locate([result], classifier, R_STYLE)[0]
 
 

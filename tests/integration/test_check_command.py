@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from plotlstm.check import main
+from plotlstm.cli import check_command
 from plotlstm.inference.check import check
 
 FOUR = ["biased", "ceiling", "none", "outlier"]
@@ -44,7 +44,7 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> None:
     monkeypatch.setattr(sys, "argv", ["plotlstm-check", f"hydra.run.dir={tmp_path / 'hydra'}", *args])
-    main()
+    check_command()
 
 
 def test_formula_prints_the_verdict_and_writes_json_and_the_plot(

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from plotlstm.inference.classifier import PlotClassifier
-from plotlstm.inference.results import write_predictions
+from plotlstm.inference.results import write_results
 from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.module import PlotLitModule
 from plotlstm.predict import expand_inputs, main
@@ -132,7 +132,7 @@ def test_command_library_and_batches_agree(
         assert pil[i].probabilities == pred.probabilities
     # unreadable files in between do not change the batches of the readable ones
     rows = classifier.predict_files(expand_inputs([mixed]))
-    assert {Path(r.source): r.probabilities for r in rows if not r.error} == {
+    assert {Path(r.name): r.probabilities for r in rows if not r.error} == {
         p: pred.probabilities for p, pred in zip(good, library, strict=True)
     }
 
@@ -214,7 +214,7 @@ def test_write_predictions_refuses_other_formats(tmp_path: Path) -> None:
     from plotlstm.errors import PlotLSTMError
 
     with pytest.raises(PlotLSTMError, match="csv or .json"):
-        write_predictions([], FOUR, tmp_path / "x.xlsx")
+        write_results([], FOUR, tmp_path / "x.xlsx")
     assert not list(tmp_path.iterdir())
 
 
@@ -301,7 +301,7 @@ def test_outputs_are_written_before_printing(
     def broken_terminal(*args: object, **kwargs: object) -> None:
         raise OSError(5, "Input/output error", "<stdout>")
 
-    monkeypatch.setattr(predict_module, "print_predictions", broken_terminal)
+    monkeypatch.setattr(predict_module, "print_results", broken_terminal)
     out = tmp_path / "preds.csv"
     with pytest.raises(SystemExit) as exit_info:
         run_main(monkeypatch, tmp_path, f"ckpt_path={ckpt}", f"inputs=[{mixed}]", f"output={out}")

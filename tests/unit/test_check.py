@@ -168,7 +168,7 @@ def test_result_shows_itself_and_serialises(clf: PlotClassifier) -> None:
     assert html.count("data:image/png;base64,") == 1 and "a&lt;b&gt;" in html and "<b>" in html
     assert sum(f">{c}</span>" in html for c in FOUR) == 4  # one bar per class
     assert result.image.size == (480, 480) and result.png().startswith(b"\x89PNG")
-    row = result.to_dict()
+    row = result.as_dict()
     assert row["class"] == result.label and row["n"] == 60 and row["error"] == ""
 
 
@@ -181,16 +181,21 @@ def test_ckpt_path_is_loaded(ckpt: Path, clf: PlotClassifier) -> None:
     )
 
 
-def test_top_level_call_before_and_after_importing_the_command(ckpt: Path) -> None:
-    """A fresh interpreter: ``plotlstm.check`` is the lazy library function, then (once ``import plotlstm.check``
-    has bound the package attribute to the command module) the callable module, with the same answer."""
+def test_top_level_call_is_the_function_and_the_command_module_refuses_import(ckpt: Path) -> None:
+    """A fresh interpreter: ``plotlstm.check`` is the lazy library function; ``import plotlstm.check`` (the
+    command) is refused in one line, and ``plotlstm.check`` is still the function after it."""
     code = (
         "import types, numpy as np, plotlstm\n"
         "x = np.arange(20.0)\n"
         "assert isinstance(plotlstm.check, types.FunctionType)\n"
         f"before = plotlstm.check(fitted=x, residuals=np.sin(x), ckpt_path=r'{ckpt}')\n"
-        "import plotlstm.check\n"
-        "assert isinstance(plotlstm.check, types.ModuleType) and callable(plotlstm.check.main)\n"
+        "try:\n"
+        "    import plotlstm.check\n"
+        "    raise SystemExit('imported')\n"
+        "except ImportError as err:\n"
+        "    assert 'plotlstm.check(fit)' in str(err) and '\\n' not in str(err), err\n"
+        "from plotlstm import check\n"
+        "assert check is plotlstm.check and isinstance(check, types.FunctionType)\n"
         f"after = plotlstm.check(fitted=x, residuals=np.sin(x), ckpt_path=r'{ckpt}')\n"
         "assert after.probabilities == before.probabilities\n"
         "print(type(after).__name__, after.label)\n"

@@ -86,7 +86,7 @@ def test_check_reports_the_test_and_is_seeded(clf: PlotClassifier) -> None:
     assert first.p_value == again.p_value and first.label == again.label and first.evidence == again.evidence
     assert first.design == "the model's (OLS)" and first.image_label in clf.classes
     assert first.label == "none" or first.p_value <= 0.05
-    row = first.to_dict()
+    row = first.as_dict()
     assert (
         row["p_value"] == first.p_value
         and row["null_plots"] == 19

@@ -66,12 +66,12 @@ def test_outlier_rows_are_the_far_points_in_the_flagged_stretches(four_class_ckp
     fitted, residuals = rng.normal(size=300), rng.normal(size=300)
     planted = np.array([10, 50, 200])
     residuals[planted] = [9.0, -8.0, 10.0]
-    result = CheckResult("fit", "outlier", {}, render(fitted, residuals), fitted, residuals)
+    result = CheckResult("fit", "outlier", image=render(fitted, residuals), fitted=fitted, residuals=residuals)
     located = locate([result, CheckResult("other", "none")], clf, R_STYLE)
     assert located[1].where == [] and located[0].where
     assert set(located[0].rows) <= set(planted.tolist())
     assert sum(w.share for w in located[0].where) <= 1 + 1e-9
-    row = located[0].to_dict()
+    row = located[0].as_dict()
     assert row["where"][0].keys() == {"low", "high", "share"} and row["rows"] == located[0].rows
 
 

@@ -273,6 +273,15 @@ def sample_general_style(rng: np.random.Generator, n: int | None = None) -> Styl
     name = _choice(rng, GENERAL_BASES)
     base = R_STYLE.replace(**PRESETS[name])
     scale = float(_choice(rng, (1.0, 1.0, 1.33, 1.39, 1.5, 2.0))) * float(rng.uniform(0.85, 1.15))
+    changes = _general_geometry(rng, base, scale, n)
+    _general_panel(rng, base, changes)
+    _general_annotations(rng, name, base, scale, changes)
+    _general_degradations(rng, base, changes)
+    return base.replace(**changes)
+
+
+def _general_geometry(rng: np.random.Generator, base: Style, scale: float, n: int | None) -> dict[str, Any]:
+    """Size, aspect, margins, fonts, markers and line widths, all grown by the dpi-like ``scale``."""
     width = int(np.clip(round(float(rng.uniform(300, 620)) * scale), 240, 1400))  # inches x dpi
     aspect = float(_choice(rng, (1.0, 1.0, 0.75, 0.75, 2 / 3, 0.625, 0.8))) * float(rng.uniform(0.93, 1.07))
     height = int(np.clip(round(width * aspect), 200, 1200))
@@ -302,6 +311,11 @@ def sample_general_style(rng: np.random.Generator, n: int | None = None) -> Styl
     )
     if rng.random() < 0.3:
         changes["point_color"] = _palette_or_random(rng)
+    return changes
+
+
+def _general_panel(rng: np.random.Generator, base: Style, changes: dict[str, Any]) -> None:
+    """The panel and grid: the base's, grey with a white grid, white with a light grid, or white."""
     panel = rng.random()
     if panel < 0.15:  # a grey panel with a white grid (ggplot2, seaborn darkgrid)
         changes.update(
@@ -316,6 +330,12 @@ def sample_general_style(rng: np.random.Generator, n: int | None = None) -> Styl
     elif panel < 0.4:  # white, no grid
         changes.update(panel=(255, 255, 255), grid=False)
         changes.update(axis_color=base.axis_color if base.axis_color != base.panel else (0, 0, 0))
+
+
+def _general_annotations(
+    rng: np.random.Generator, name: str, base: Style, scale: float, changes: dict[str, Any]
+) -> None:
+    """The smoother and its band, the zero line, tick labels, the box, ticks, the title and axis labels."""
     s = rng.random()
     smoother_on = s < 0.75 if name != "r" else s < 0.9
     changes["smoother"] = bool(smoother_on)
@@ -349,6 +369,10 @@ def sample_general_style(rng: np.random.Generator, n: int | None = None) -> Styl
         changes["ylabel"] = _choice(rng, ("residuals", "Residual", ".resid"))
     if name == "r" and rng.random() < 0.3:
         changes["sublabel"] = ""
+
+
+def _general_degradations(rng: np.random.Generator, base: Style, changes: dict[str, Any]) -> None:
+    """What uploads suffer: a tinted background, JPEG re-encoding, shrinking, a screenshot border."""
     if rng.random() < 0.08:
         changes["background"] = _color(rng, dark=False)
         if base.panel == (255, 255, 255) and changes.get("panel", base.panel) == (255, 255, 255):
@@ -362,7 +386,6 @@ def sample_general_style(rng: np.random.Generator, n: int | None = None) -> Styl
         changes["border_color"] = _choice(
             rng, ((240, 240, 240), (255, 255, 255), (30, 30, 30), (222, 225, 230))
         )
-    return base.replace(**changes)
 
 
 def validate_style_option(option: Any) -> None:

@@ -24,7 +24,7 @@ from plotlstm.service.answers import to_results
 from plotlstm.service.auth import token_dependency
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.budget import MemoryBudget, Ticket
-from plotlstm.service.check_route import add_check_routes
+from plotlstm.service.check_route import add_check_routes, add_example_routes
 from plotlstm.service.decoding import FairDecoder, decode_uploads
 from plotlstm.service.settings import ServiceSettings
 from plotlstm.service.uploads import FIELD, FORMATS, RequestError, Upload, read_uploads
@@ -136,6 +136,7 @@ def create_app(classifier: PlotClassifier, settings: ServiceSettings | None = No
     add_info_routes(app)
     add_classify_routes(app)
     add_check_routes(app)
+    add_example_routes(app)
     return app
 
 

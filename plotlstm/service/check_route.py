@@ -1,8 +1,8 @@
 """``POST /v1/check`` (a fit's two columns as JSON, drawn and classified) and the example plot of every class.
 
-Kept apart from :mod:`plotlstm.service.app`, which only calls :func:`add_check_routes`: the JSON body is read within
-``max_upload_mb`` and at most ``max_files`` fits are taken; drawing runs on the fair decoder and the images join the
-same dynamic batcher as ``/v1/classify``.
+Kept apart from :mod:`plotlstm.service.app`, which only calls :func:`add_check_routes` and
+:func:`add_example_routes`: the JSON body is read within ``max_upload_mb`` and at most ``max_files`` fits are taken;
+drawing runs on the fair decoder and the images join the same dynamic batcher as ``/v1/classify``.
 """
 
 from __future__ import annotations
@@ -254,8 +254,7 @@ def example_png(cls: str) -> bytes:
 
 
 def add_check_routes(app: FastAPI) -> None:
-    """Register ``POST /v1/check``, ``GET /v1/examples`` and ``GET /v1/examples/{class}.png`` (the shared parts
-    from ``app.state``)."""
+    """Register ``POST /v1/check`` (the shared parts from ``app.state``)."""
     state = app.state
     classifier, settings, batcher, decoder = state.classifier, state.settings, state.batcher, state.decoder
     classes, prepare, identity = classifier.classes, classifier.prepare, state.identity
@@ -323,6 +322,11 @@ def add_check_routes(app: FastAPI) -> None:
                 answer["plot"] = _png_data_url(image)
             answers[i] = answer
         return {"model": identity, "results": answers}
+
+
+def add_example_routes(app: FastAPI) -> None:
+    """Register ``GET /v1/examples`` and ``GET /v1/examples/{class}.png`` (the page's "what the verdicts mean")."""
+    classes, decoder = app.state.classifier.classes, app.state.decoder
 
     @app.get("/v1/examples")
     async def examples() -> dict[str, Any]:

@@ -7,7 +7,8 @@ tests (Jarque-Bera, Breusch-Pagan, RESET, Bonferroni outlier; the smallest p bel
 violation at the visible strength, n up to 5,000: the share named right by each verdict; and balanced accuracy
 (the mean over the six classes of the share named right, ``none`` included) by n.
 
-Run: ``python benchmarks/check_nulls.py [--fits 25] [--big-fits 10] [--ckpt RUN]`` (the drawing of the designs
+Run: ``python benchmarks/check_nulls.py [--fits 25] [--big-fits 10] [--ckpt RUN] [--null-plots 19] [--n 20 50]
+[--correct-only]`` (the drawing of the designs
 benchmark, ``benchmarks/designs.py``, with these designs and sizes).
 """
 
@@ -64,11 +65,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--null-plots", type=int, default=19, help="null plots per fit (check's null_plots)")
     parser.add_argument("--n", type=int, nargs="+", default=SMALL_N + BIG_N, help="only these sizes")
+    parser.add_argument(
+        "--correct-only", action="store_true", help="only correct fits (false alarms), --fits at every n"
+    )
     extra = parser.parse_args()
     small_n, big_n = [n for n in extra.n if n in SMALL_N], [n for n in extra.n if n in BIG_N]
-    rows, seconds = (
-        bench.run(options(extra.fits, small_n, ["none", *VIOLATIONS], extra)) if small_n else ([], 0.0)
-    )
+    classes = ["none"] if extra.correct_only else ["none", *VIOLATIONS]
+    if extra.correct_only:
+        small_n, big_n = small_n + big_n, []
+    rows, seconds = bench.run(options(extra.fits, small_n, classes, extra)) if small_n else ([], 0.0)
     big, big_seconds = bench.run(options(extra.big_fits, big_n, ["none"], extra)) if big_n else ([], 0.0)
     rows += big
     print(f"{len(rows)} fits, {seconds + big_seconds:.0f} s; designs: {', '.join(DESIGNS)}")
@@ -86,6 +91,8 @@ def main() -> None:
     print("  all      : " + "  ".join(f"{v} {rate(correct, v, lambda x: x != 'none')}" for v in VERDICTS))
     worst = max((sum(r["test"] != "none" for r in c) / len(c), d, n) for (d, n), c in group(correct).items())
     print(f"  the test's worst design and n: {worst[1]} at n = {worst[2]:,}: {100 * worst[0]:.1f} %")
+    if extra.correct_only:
+        return
 
     print("\nnamed right, % of violated fits (visible strength), and balanced accuracy over the six classes")
     for n in small_n:

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+import plotlstm.inference.check as check_module
+import plotlstm.inference.explain as explain_module
 from plotlstm.inference.check import check, load_classifier
 from plotlstm.synth.designs import draw_design
 
@@ -78,7 +80,15 @@ def main() -> None:
     parser.add_argument("--ckpt", default=None)
     parser.add_argument("--fits", type=int, default=60)
     parser.add_argument("--n-range", type=int, nargs=2, default=[300, 5000])
+    parser.add_argument("--band", type=int, help="occluded columns at a time (CNNs; default explain.BAND)")
+    parser.add_argument(
+        "--share", type=float, help="rows: flagged columns' share of the peak (check.FLAGGED_SHARE)"
+    )
     args = parser.parse_args()
+    if args.band:
+        explain_module.BAND = args.band
+    if args.share is not None:
+        check_module.FLAGGED_SHARE = args.share
     clf = load_classifier(args.ckpt, device="cpu")
     rng = np.random.default_rng(SEED)
     seconds = {"classify": 0.0, "explain": 0.0}
@@ -88,6 +98,7 @@ def main() -> None:
     for cls in ("outlier", "ceiling", "heteroskedastic", "nonlinear"):
         named = hit = 0
         widths, recalls = [], []
+        by_side: dict[str, list[bool]] = {"rising": [], "falling": []}
         for _ in range(args.fits):
             n = int(np.exp(rng.uniform(*np.log(args.n_range))))
             y, design, rows, rising, _ = fit(cls, rng, n)
@@ -106,12 +117,14 @@ def main() -> None:
             fitted = np.asarray(result_fit.fittedvalues)
             span = np.ptp(fitted) or 1.0
             step = 0.02 * span  # a column of the 64-pixel input is about 2 % of the range
-            hit += bool(
+            holds = bool(
                 np.any(
                     (truth(cls, fitted, rows, rising) >= top.low - step)
                     & (truth(cls, fitted, rows, rising) <= top.high + step)
                 )
             )
+            hit += holds
+            by_side["rising" if rising else "falling"].append(holds)
             widths.append((top.high - top.low) / span)
             if cls == "outlier":
                 recalls.append(len(set(result.rows) & set(rows.tolist())) / len(rows))
@@ -119,6 +132,10 @@ def main() -> None:
         line += f", mean width {100 * np.mean(widths) if widths else float('nan'):4.1f} % of the range"
         if recalls:
             line += f"; planted rows recalled {100 * np.mean(recalls):5.1f} %"
+        if cls == "heteroskedastic":
+            line += "; " + ", ".join(
+                f"{side} {100 * np.mean(v):.0f} % of {len(v)}" for side, v in by_side.items() if v
+            )
         print(line)
     ratio = seconds["explain"] / max(seconds["classify"], 1e-9)
     print(f"cost on the named plots: classifying {seconds['classify']:.2f} s, explaining {seconds['explain']:.2f} s "

@@ -12,7 +12,7 @@ import base64
 import html
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -414,13 +414,17 @@ PARALLEL_DRAW_MIN = 20_000
 """From this many points a plot, :func:`draw_many` draws on every core (each plot then takes over 20 ms)."""
 
 
-def draw_many(datas: Sequence[FitData], style: Style = R_STYLE) -> list[Image.Image]:
-    """Several plots (a fit's null plots), on a thread per core when they are large (numpy releases the GIL)."""
+def draw_many(
+    datas: Sequence[FitData], style: Style = R_STYLE, convert: Callable[[Image.Image], Any] | None = None
+) -> list[Any]:
+    """Several plots (a fit's null plots), on a thread per core when they are large (numpy releases the GIL);
+    ``convert`` (e.g. to model input) is applied to each as it is drawn, so only the converted ones are kept."""
+    keep = convert or (lambda image: image)
     if not datas or len(datas[0].fitted) < PARALLEL_DRAW_MIN or (os.cpu_count() or 1) < 2:
-        return [draw(d, style) for d in datas]
+        return [keep(draw(d, style)) for d in datas]
     with _threadpools().limit(limits=1, user_api="blas"), ThreadPoolExecutor(os.cpu_count()) as pool:
         return list(
-            pool.map(lambda d: render(d.fitted, d.residuals, style, smoother_for(len(d.fitted))), datas)
+            pool.map(lambda d: keep(render(d.fitted, d.residuals, style, smoother_for(len(d.fitted)))), datas)
         )
 
 
@@ -455,7 +459,8 @@ class _Pending:
 
     data: FitData
     image: Image.Image
-    null_images: list[Image.Image]
+    null_images: list[Any]
+    """The null plots (PIL images, or what ``convert`` made of them)."""
     nulls: NullModel | None
     note: str
 
@@ -467,9 +472,11 @@ def prepare(
     style: Style = R_STYLE,
     null_plots: int = NULL_PLOTS,
     seed: int = 0,
+    convert: Callable[[Image.Image], Any] | None = None,
     **columns: Any,
 ) -> _Pending:
-    """Validate one fit, draw its plot and (``null_plots`` > 0) its null plots; errors are one line."""
+    """Validate one fit, draw its plot and (``null_plots`` > 0) its null plots, each passed through ``convert``
+    as it is drawn when given; errors are one line."""
     y = columns.pop("y", None)
     data = validate(*extract(fit, X, y, **columns), drop_nonfinite)
     image = draw(data, style)
@@ -484,7 +491,7 @@ def prepare(
         draws = [FitData(*model.draw(rng)) for _ in range(null_plots)]
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
         return _Pending(data, image, [], None, f"no null plots: a null refit failed ({first_line(err)})")
-    return _Pending(data, image, draw_many(draws, style), model, "")
+    return _Pending(data, image, draw_many(draws, style, convert), model, "")
 
 
 def decide_many(
@@ -554,18 +561,27 @@ OUTLIER_SDS = 3.5
 """A row is an outlier's candidate when its residual is this many robust sds (1.4826 MAD) from zero."""
 
 
+FLAGGED_SHARE = 0.25
+"""``rows`` come from the columns whose evidence is at least this share of its peak."""
+
+
 def flagged_rows(
-    fitted: np.ndarray, residuals: np.ndarray, evidence: np.ndarray, axis: np.ndarray, share: float = 0.25
+    fitted: np.ndarray,
+    residuals: np.ndarray,
+    evidence: np.ndarray,
+    axis: np.ndarray,
+    share: float | None = None,
 ) -> list[int]:
     """The rows in the flagged columns (evidence at least ``share`` of its peak) whose residual is more than
-    :data:`OUTLIER_SDS` robust sds from zero, farthest first (at most 50)."""
+    :data:`OUTLIER_SDS` robust sds from zero, farthest first."""
+    share = FLAGGED_SHARE if share is None else share
     spread = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals)))) or 1.0
     step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
     flagged = axis[evidence >= share * max(float(evidence.max()), 1e-12)]
     column = np.clip(np.round((fitted - axis[0]) / step).astype(int), 0, len(axis) - 1) if step > 0 else 0
     near = np.isin(axis[column], flagged) if step > 0 else np.ones(len(fitted), bool)
     far = np.flatnonzero(near & (np.abs(residuals) > OUTLIER_SDS * spread))
-    return [int(j) for j in far[np.argsort(-np.abs(residuals[far]))][:50]]
+    return [int(j) for j in far[np.argsort(-np.abs(residuals[far]))]]
 
 
 def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[CheckResult]:

@@ -27,9 +27,11 @@ BAND = 8
 
 @torch.inference_mode()
 def column_evidence(
-    net: nn.Module, images: torch.Tensor, classes: torch.Tensor, band: int = BAND
+    net: nn.Module, images: torch.Tensor, classes: torch.Tensor, band: int | None = None
 ) -> torch.Tensor:
-    """(B, S) evidence for ``classes`` (B,) over the columns of prepared ``images`` (B, 3, S, S)."""
+    """(B, S) evidence for ``classes`` (B,) over the columns of prepared ``images`` (B, 3, S, S); ``band``:
+    occluded columns at a time (default :data:`BAND`)."""
+    band = band or BAND
     x = scale(images)
     if hasattr(net, "explain_steps"):
         return net.explain_steps(x, classes)

@@ -35,6 +35,8 @@ PARSED_PER_BYTE = 3
 BYTES_PER_POINT = 200
 """What a fit's point costs while it is checked, beyond its JSON: two parsed floats and list slots (64 B), their
 arrays (16 B), and the drawing's arrays for the plot and its null plots, two drawn at a time (about 120 B)."""
+DRAWING_BYTES = 4 << 20
+"""A plot being drawn (the canvas and its arrays), per fit: one at a time, each null plot kept as model input."""
 MAX_NULL_PLOTS = 99
 """The most null plots one fit of a request may ask for (each is a plot to draw and classify)."""
 EXAMPLE_SEED = 2024
@@ -195,8 +197,13 @@ def prepare_fit(
         if not isinstance(fit[key], list):
             raise RequestError(422, f"{key}: expected a list of numbers")
     columns = {key: _nulls_to_nan(fit[key]) for key in ("fitted", "residuals")}
-    pending = prepare_check(None, None, drop_nonfinite, null_plots=null_plots, seed=seed, **columns)
-    tensors = [prepare(image) for image in (pending.image, *pending.null_images)]
+    pending = prepare_check(
+        None, None, drop_nonfinite, null_plots=null_plots, seed=seed, convert=prepare, **columns
+    )
+    tensors = [
+        prepare(pending.image),
+        *pending.null_images,
+    ]  # each null plot became model input as it was drawn
     design = pending.nulls.design if pending.nulls else ""
     return pending.data, tensors, pending.image, design, pending.note
 
@@ -281,7 +288,8 @@ def add_check_routes(app: FastAPI) -> None:
             for _, f in fits
             if isinstance(f, dict) and isinstance(f.get("fitted"), list)
         )
-        if not ticket.take(points * BYTES_PER_POINT):  # the parsed columns and the drawing, beyond the body
+        plots = len(fits) * (null_plots + 1) * 3 * classifier.image_size**2  # model input, uint8
+        if not ticket.take(points * BYTES_PER_POINT + len(fits) * DRAWING_BYTES + plots):  # beyond the body
             raise busy("checking these fits")
         outcomes = await asyncio.gather(
             *(

@@ -346,12 +346,12 @@ def test_edge_bodies_are_one_line_and_batches_answer_per_fit(
 def test_check_counts_the_parsed_fit_against_the_budget(small: PlotClassifier) -> None:
     """A body within max_upload_mb whose parsed columns and drawing would pass the memory budget gets 503; a small
     fit goes through, and nothing stays reserved after either."""
-    settings = ServiceSettings(max_upload_mb=1, memory_budget_mb=1.5, max_pixels=10_000, decode_threads=1)
+    settings = ServiceSettings(max_upload_mb=1, memory_budget_mb=6, max_pixels=10_000, decode_threads=1)
     rng = np.random.default_rng(0)
     with TestClient(create_app(small, settings)) as client:
-        big = {
-            "fitted": rng.normal(size=6_000).round(3).tolist(),
-            "residuals": rng.normal(size=6_000).round(3).tolist(),
+        big = {  # 0.6 MB of JSON; 40,000 points at 200 B and the 4 MB drawing pass the 6 MB budget
+            "fitted": rng.normal(size=40_000).round(3).tolist(),
+            "residuals": rng.normal(size=40_000).round(3).tolist(),
         }
         answer = client.post("/v1/check", json=big)
         assert answer.status_code == 503 and "memory_budget_mb" in answer.json()["error"], answer.text

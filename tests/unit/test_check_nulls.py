@@ -183,3 +183,17 @@ def test_a_failing_null_refit_falls_back_to_the_picture(
     monkeypatch.setattr(nulls, "_simulate_family", separating)
     result = check(fit, classifier=clf)
     assert result.p_value is None and "a null refit failed (Perfect separation detected)" in result.note
+
+
+def test_null_plots_are_converted_as_they_are_drawn() -> None:
+    """``prepare(convert=...)`` keeps only what ``convert`` made of each null plot (the service's model input), and
+    the same null plots as without it."""
+    from plotlstm.inference.check import prepare
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=300)
+    fit = sm.OLS(1 + x + rng.normal(size=300), sm.add_constant(x)).fit()
+    plain = prepare(fit, null_plots=4, seed=1)
+    sizes = prepare(fit, null_plots=4, seed=1, convert=lambda image: np.asarray(image).sum())
+    assert all(isinstance(v, np.integer) for v in sizes.null_images)
+    assert sizes.null_images == [np.asarray(image).sum() for image in plain.null_images]

@@ -66,7 +66,9 @@ def test_outlier_rows_are_the_far_points_in_the_flagged_stretches(four_class_ckp
     fitted, residuals = rng.normal(size=300), rng.normal(size=300)
     planted = np.array([10, 50, 200])
     residuals[planted] = [9.0, -8.0, 10.0]
-    result = CheckResult("fit", "outlier", image=render(fitted, residuals), fitted=fitted, residuals=residuals)
+    result = CheckResult(
+        "fit", "outlier", image=render(fitted, residuals), fitted=fitted, residuals=residuals
+    )
     located = locate([result, CheckResult("other", "none")], clf, R_STYLE)
     assert located[1].where == [] and located[0].where
     assert set(located[0].rows) <= set(planted.tolist())
@@ -84,3 +86,18 @@ def test_flagged_rows_are_far_points_in_flagged_columns() -> None:
     axis = np.linspace(0, 10, 41)
     evidence = np.where(axis > 4, 1.0, 0.0)  # the columns above 4 speak for the class
     assert flagged_rows(fitted, residuals, evidence, axis) == [100, 180]
+
+
+def test_flagged_rows_are_not_capped() -> None:
+    """Every far point in the flagged columns is listed, however many (a fit of 5,000 rows with 3 % outliers has
+    150)."""
+    from plotlstm.inference.check import flagged_rows
+
+    rng = np.random.default_rng(0)
+    fitted = rng.uniform(0, 1, 5_000)
+    residuals = rng.normal(0, 0.1, 5_000)
+    planted = rng.choice(5_000, 150, replace=False)
+    residuals[planted] += 2.0
+    axis = np.linspace(0, 1, 64)
+    rows = flagged_rows(fitted, residuals, np.ones(64), axis)
+    assert set(planted.tolist()) <= set(rows) and len(rows) < 160

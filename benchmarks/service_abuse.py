@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/service_abuse.py [--clients 64] [--seconds 20]
 
 ``--route check`` abuses ``/v1/check`` the same way (JSON bodies: the clients send a 200-point fit, the slow
-uploads trickle a JSON list, the large requests send an 800,000-point fit of about 19 MB) and then sends the
+uploads trickle a JSON list, the large requests send a 200,000-point fit of about 5 MB: about 145 MB of the budget parsed and drawn) and then sends the
 hostile bodies of :data:`PROBES` (deep nesting, +-1e308, 5e-324, a 400-digit integer, a batch with one such fit).
 
 Starts ``python -m plotlstm.serve`` (a tiny untrained checkpoint, a token, 127.0.0.1 only) and runs, in one run:
@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument("--route", choices=("classify", "check"), default="classify", help="the route abused")
     args = parser.parse_args()
     ROUTE = args.route
-    FIT_JSON, LARGE_JSON = fit_json(200, 0), fit_json(800_000, 1)  # a large fit: about 19 MB of JSON
+    FIT_JSON, LARGE_JSON = fit_json(200, 0), fit_json(200_000, 1)  # a large fit one request may check: 5 MB
     print(f"route /v1/{ROUTE}; large check body {len(LARGE_JSON) / 2**20:.1f} MB")
 
     images = plot_pngs(args.plots)

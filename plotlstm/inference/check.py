@@ -415,17 +415,29 @@ PARALLEL_DRAW_MIN = 20_000
 
 
 def draw_many(
-    datas: Sequence[FitData], style: Style = R_STYLE, convert: Callable[[Image.Image], Any] | None = None
+    make: Callable[[], FitData],
+    count: int,
+    style: Style = R_STYLE,
+    convert: Callable[[Image.Image], Any] | None = None,
 ) -> list[Any]:
-    """Several plots (a fit's null plots), on a thread per core when they are large (numpy releases the GIL);
-    ``convert`` (e.g. to model input) is applied to each as it is drawn, so only the converted ones are kept."""
+    """``count`` plots of the data ``make()`` gives (a fit's null plots, made in order), on a thread per core when
+    they are large (numpy releases the GIL). Only as many data sets as threads are held at a time, and
+    ``convert`` (e.g. to model input) is applied to each plot as it is drawn, so only the converted ones are
+    kept."""
     keep = convert or (lambda image: image)
-    if not datas or len(datas[0].fitted) < PARALLEL_DRAW_MIN or (os.cpu_count() or 1) < 2:
-        return [keep(draw(d, style)) for d in datas]
-    with _threadpools().limit(limits=1, user_api="blas"), ThreadPoolExecutor(os.cpu_count()) as pool:
-        return list(
-            pool.map(lambda d: keep(render(d.fitted, d.residuals, style, smoother_for(len(d.fitted)))), datas)
-        )
+    first = make() if count else None
+    workers = os.cpu_count() or 1
+    if first is None or len(first.fitted) < PARALLEL_DRAW_MIN or workers < 2:
+        return [keep(draw(d, style)) for d in (first, *(make() for _ in range(count - 1)))] if first else []
+    out: list[Any] = []
+    with _threadpools().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        pending = [first]
+        while pending:
+            out += pool.map(
+                lambda d: keep(render(d.fitted, d.residuals, style, smoother_for(len(d.fitted)))), pending
+            )
+            pending = [make() for _ in range(min(workers, count - len(out)))]
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -488,10 +500,10 @@ def prepare(
         return _Pending(data, image, [], None, f"no null plots: {one_line(err)}")
     rng = np.random.default_rng([seed, 0])
     try:  # a refit can fail (a GLM's simulated response separates perfectly, IRLS does not converge...)
-        draws = [FitData(*model.draw(rng)) for _ in range(null_plots)]
+        nulls = draw_many(lambda: FitData(*model.draw(rng)), null_plots, style, convert)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
         return _Pending(data, image, [], None, f"no null plots: a null refit failed ({first_line(err)})")
-    return _Pending(data, image, draw_many(draws, style, convert), model, "")
+    return _Pending(data, image, nulls, model, "")
 
 
 def decide_many(

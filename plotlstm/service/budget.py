@@ -5,24 +5,30 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+SMALL_REQUEST = 1 << 20
+"""A request holding at most this much is small: it may use the uploads' headroom, which large ones may not."""
+
 
 class MemoryBudget:
     """Counts the bytes that requests hold. Uploads may use the budget less the share kept for decoding
-    (so that images already received can always be decoded); decoding uses that share. ``reserve`` never
+    (so that images already received can always be decoded); decoding uses that share. Of the uploads' part, an
+    eighth (``headroom``) is for small requests only, so that large ones cannot starve them. ``reserve`` never
     waits: past the budget the caller answers 503 and the client retries."""
 
     def __init__(self, limit_bytes: int, decode_reserve_bytes: int) -> None:
         self.limit = limit_bytes
         self.decode_limit = min(decode_reserve_bytes, limit_bytes)
         self.upload_limit = limit_bytes - self.decode_limit
+        self.headroom = self.upload_limit // 8
         self.uploads = 0
         self.decoding = 0
         self.peak = 0
         self.refused = 0
         self._lock = threading.Lock()
 
-    def reserve(self, n: int, decode: bool = False) -> bool:
-        """Take ``n`` bytes for an upload (or, ``decode``, for decoding) if they fit; False otherwise."""
+    def reserve(self, n: int, decode: bool = False, large: bool = False) -> bool:
+        """Take ``n`` bytes for an upload (or, ``decode``, for decoding) if they fit; False otherwise. The bytes of
+        a ``large`` request must also leave the ``headroom`` free."""
         with self._lock:
             if decode:
                 if self.decoding + n > self.decode_limit:
@@ -30,7 +36,7 @@ class MemoryBudget:
                     return False
                 self.decoding += n
             else:
-                if self.uploads + n > self.upload_limit:
+                if self.uploads + n > self.upload_limit - (self.headroom if large else 0):
                     self.refused += 1
                     return False
                 self.uploads += n
@@ -65,7 +71,7 @@ class Ticket:
         self.held = 0
 
     def take(self, n: int) -> bool:
-        if self.budget.reserve(n):
+        if self.budget.reserve(n, large=self.held + n > SMALL_REQUEST):
             self.held += n
             return True
         return False

@@ -27,16 +27,16 @@ from plotlstm.inference.nulls import NOT_VIOLATIONS, null_test
 from plotlstm.service.answers import to_results as results_of
 from plotlstm.service.budget import Ticket
 from plotlstm.service.settings import ServiceSettings
-from plotlstm.service.uploads import RequestError, busy, check_length, closing_on_refusal, read_body
+from plotlstm.service.uploads import RequestError, check_length, closing_on_refusal, read_body, take
 from plotlstm.synth.style import R_STYLE
 
-PARSED_PER_BYTE = 3
-"""What parsing costs per byte of JSON: a number of about 10 characters becomes a float and a list slot (32 B)."""
-BYTES_PER_POINT = 200
-"""What a fit's point costs while it is checked, beyond its JSON: two parsed floats and list slots (64 B), their
-arrays (16 B), and the drawing's arrays for the plot and its null plots, two drawn at a time (about 120 B)."""
-DRAWING_BYTES = 4 << 20
-"""A plot being drawn (the canvas and its arrays), per fit: one at a time, each null plot kept as model input."""
+PARSED_PER_BYTE = 5
+"""What parsing costs per byte of JSON: a number of about 10 characters becomes a float and a list slot (32 B);
+measured 4.3 B a byte (RSS) on a 16.6 MB body of 800,000 points."""
+BYTES_PER_POINT = 600
+"""What a fit's point costs while it is checked, beyond its JSON: its arrays, and the drawing of the plot and its
+null plots, a data set a drawing thread at a time; measured 541 B a point (peak RSS) for 800,000 points with 19 null
+plots on 2 threads (``benchmarks/service_abuse.py`` keeps the server's RSS to the budget with it)."""
 MAX_NULL_PLOTS = 99
 """The most null plots one fit of a request may ask for (each is a plot to draw and classify)."""
 EXAMPLE_SEED = 2024
@@ -124,8 +124,7 @@ async def read_json(request: Request, settings: ServiceSettings, ticket: Ticket)
         chunks: list[bytes] = []
         await read_body(request, settings, ticket, chunks.append)
         size = sum(map(len, chunks))
-        if not ticket.take(PARSED_PER_BYTE * size):  # the parsed numbers cost more than their text
-            raise busy("this request")
+        take(ticket, PARSED_PER_BYTE * size, "this request")  # the parsed numbers cost more than their text
     try:
         return json.loads(b"".join(chunks))  # NaN and Infinity are read as floats, null as None
     except (
@@ -288,9 +287,8 @@ def add_check_routes(app: FastAPI) -> None:
             for _, f in fits
             if isinstance(f, dict) and isinstance(f.get("fitted"), list)
         )
-        plots = len(fits) * (null_plots + 1) * 3 * classifier.image_size**2  # model input, uint8
-        if not ticket.take(points * BYTES_PER_POINT + len(fits) * DRAWING_BYTES + plots):  # beyond the body
-            raise busy("checking these fits")
+        plots = len(fits) * (null_plots + 1) * 3 * classifier.image_size**2  # kept as model input, uint8
+        take(ticket, points * BYTES_PER_POINT + plots, "checking these fits")  # the columns and the drawing
         outcomes = await asyncio.gather(
             *(
                 asyncio.wrap_future(

@@ -56,11 +56,14 @@ class ServiceSettings:
             _positive(name, getattr(self, name))
         if self.api_token is not None and (not isinstance(self.api_token, str) or len(self.api_token) < 16):
             raise PlotLSTMError("api_token: must be a string of at least 16 characters (or unset)")
-        if self.memory_budget_bytes < self.max_upload_bytes + self.decode_reserve_bytes:
-            need = (self.max_upload_bytes + self.decode_reserve_bytes) / 2**20
+        need = (
+            self.max_upload_bytes * 8 / 7 + self.decode_reserve_bytes
+        )  # uploads keep an eighth for small ones
+        if self.memory_budget_bytes < need:
             raise PlotLSTMError(
                 f"memory_budget_mb: {self.memory_budget_mb:g} cannot hold one largest upload (max_upload_mb) "
-                f"and decode_threads images of max_pixels at once; give at least {math.ceil(need)}"
+                f"beside the small requests' share and decode_threads images of max_pixels at once; give at least "
+                f"{math.ceil(need / 2**20)}"
             )
 
     @property

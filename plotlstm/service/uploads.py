@@ -55,6 +55,21 @@ def busy(what: str) -> RequestError:
     )
 
 
+def take(ticket: Ticket, n: int, what: str) -> None:
+    """Hold ``n`` more bytes for the request: a 413 when the request could never fit the budget (waiting would not
+    help), a 503 (:func:`busy`) when it does not fit now."""
+    need, most = ticket.held + n, ticket.budget.upload_limit - ticket.budget.headroom
+    if need > most:
+        mb = 1024 * 1024
+        raise RequestError(
+            413,
+            f"{what} needs {need / mb:.0f} MB of the memory budget, more than a request can have "
+            f"({most / mb:.0f} MB of memory_budget_mb); send fewer points or raise it",
+        )
+    if not ticket.take(n):
+        raise busy(what)
+
+
 @dataclass
 class Upload:
     """One uploaded file, held in memory. ``filename`` is only ever echoed back, never used as a path."""

@@ -344,17 +344,45 @@ def test_edge_bodies_are_one_line_and_batches_answer_per_fit(
 
 
 def test_check_counts_the_parsed_fit_against_the_budget(small: PlotClassifier) -> None:
-    """A body within max_upload_mb whose parsed columns and drawing would pass the memory budget gets 503; a small
-    fit goes through, and nothing stays reserved after either."""
+    """A body within max_upload_mb whose parsed columns and drawing could never fit the memory budget gets 413
+    (waiting would not help); a small fit goes through, gets 503 while the budget is held by others, and nothing
+    stays reserved after any of them."""
     settings = ServiceSettings(max_upload_mb=1, memory_budget_mb=6, max_pixels=10_000, decode_threads=1)
     rng = np.random.default_rng(0)
     with TestClient(create_app(small, settings)) as client:
-        big = {  # 0.6 MB of JSON; 40,000 points at 200 B and the 4 MB drawing pass the 6 MB budget
+        big = {  # 0.6 MB of JSON; 40,000 points at 200 B pass the 6 MB budget
             "fitted": rng.normal(size=40_000).round(3).tolist(),
             "residuals": rng.normal(size=40_000).round(3).tolist(),
         }
         answer = client.post("/v1/check", json=big)
-        assert answer.status_code == 503 and "memory_budget_mb" in answer.json()["error"], answer.text
+        assert answer.status_code == 413 and "memory_budget_mb" in answer.json()["error"], answer.text
         small_fit = {"fitted": big["fitted"][:200], "residuals": big["residuals"][:200], "null_plots": 0}
         assert client.post("/v1/check", json=small_fit).status_code == 200
+        budget = client.app.state.budget
+        held = budget.upload_limit - 1000
+        assert budget.reserve(held)  # another request holds nearly all of it
+        answer = client.post("/v1/check", json=small_fit)
+        assert answer.status_code == 503 and answer.headers["Retry-After"], answer.text
+        budget.release(held)
         assert client.get("/healthz").json()["memory"]["uploads_mb"] == 0
+
+
+def test_large_requests_leave_the_headroom_to_small_ones() -> None:
+    """A request past SMALL_REQUEST may not take the last eighth of the uploads' budget; a small one may, so a
+    large fit (or a slow upload) never starves the well-behaved clients."""
+    from plotlstm.service.budget import SMALL_REQUEST, MemoryBudget, Ticket
+
+    budget = MemoryBudget(64 << 20, 0)
+    large, small = Ticket(budget), Ticket(budget)
+    assert large.take(budget.upload_limit - budget.headroom)  # up to the headroom: fine
+    assert not large.take(1)  # into it: refused
+    assert small.take(SMALL_REQUEST) and budget.uploads > budget.upload_limit - budget.headroom
+    large.close(), small.close()
+    assert budget.uploads == 0
+
+
+def test_memory_budget_must_hold_the_largest_upload_beside_the_headroom() -> None:
+    with pytest.raises(PlotLSTMError, match=r"memory_budget_mb: .* give at least \d+"):
+        ServiceSettings(
+            max_upload_mb=100, memory_budget_mb=100 + ServiceSettings().decode_reserve_bytes / 2**20
+        )

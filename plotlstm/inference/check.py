@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -425,10 +426,13 @@ def draw_many(
     ``convert`` (e.g. to model input) is applied to each plot as it is drawn, so only the converted ones are
     kept."""
     keep = convert or (lambda image: image)
-    first = make() if count else None
+    if not count:
+        return []
+    first = make()
     workers = os.cpu_count() or 1
-    if first is None or len(first.fitted) < PARALLEL_DRAW_MIN or workers < 2:
-        return [keep(draw(d, style)) for d in (first, *(make() for _ in range(count - 1)))] if first else []
+    if len(first.fitted) < PARALLEL_DRAW_MIN or workers < 2:
+        rest = (make() for _ in range(count - 1))  # made one at a time, as they are drawn
+        return [keep(draw(d, style)) for d in itertools.chain([first], rest)]
     out: list[Any] = []
     with _threadpools().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         pending = [first]

@@ -24,7 +24,6 @@ import time
 
 import numpy as np
 
-import plotlstm.inference.check as check_module
 import plotlstm.inference.explain as explain_module
 from plotlstm.inference.check import check, load_classifier
 from plotlstm.synth.designs import draw_design
@@ -85,15 +84,10 @@ def main() -> None:
         "--seed", type=int, default=SEED, help=f"the fits' seed ({SEED}: the reported one; tune on others)"
     )
     parser.add_argument("--band", type=int, help="occluded columns at a time (CNNs; default explain.BAND)")
-    parser.add_argument(
-        "--share", type=float, help="rows: flagged columns' share of the peak (check.FLAGGED_SHARE)"
-    )
     parser.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
     args = parser.parse_args()
     if args.band:
         explain_module.BAND = args.band
-    if args.share is not None:
-        check_module.FLAGGED_SHARE = args.share
     clf = load_classifier(args.ckpt, device="cpu")
     rng = np.random.default_rng(args.seed)
     seconds = {"classify": 0.0, "explain": 0.0}
@@ -102,7 +96,7 @@ def main() -> None:
     )
     for cls in args.classes:
         named = hit = 0
-        widths, recalls = [], []
+        widths, recalls, precisions = [], [], []
         by_side: dict[str, list[bool]] = {"rising": [], "falling": []}
         for _ in range(args.fits):
             n = int(np.exp(rng.uniform(*np.log(args.n_range))))
@@ -133,10 +127,11 @@ def main() -> None:
             widths.append((top.high - top.low) / span)
             if cls == "outlier":
                 recalls.append(len(set(result.rows) & set(rows.tolist())) / len(rows))
+                precisions.append(len(set(result.rows) & set(rows.tolist())) / max(len(result.rows), 1))
         line = f"  {cls:16s} named {named}/{args.fits}; top interval holds the truth {100 * hit / max(named, 1):5.1f} %"
         line += f", mean width {100 * np.mean(widths) if widths else float('nan'):4.1f} % of the range"
         if recalls:
-            line += f"; planted rows recalled {100 * np.mean(recalls):5.1f} %"
+            line += f"; planted rows recalled {100 * np.mean(recalls):5.1f} %, precision {100 * np.mean(precisions):5.1f} %"
         if cls == "heteroskedastic":
             line += "; " + ", ".join(
                 f"{side} {100 * np.mean(v):.0f} % of {len(v)}" for side, v in by_side.items() if v

@@ -85,8 +85,8 @@ class CheckResult(Result):
     """For a violation: the stretches of fitted values where the evidence for it lies (the top 3), each with its
     share of the evidence (:mod:`plotlstm.inference.explain`)."""
     rows: list[int] = field(default_factory=list)
-    """For ``outlier``: the rows (of the plotted data, counted from 0) in the columns flagged by the evidence (at
-    least a quarter of its peak) farthest from zero."""
+    """For ``outlier``: the rows (of the plotted data, counted from 0) in the columns that speak for it (positive
+    evidence) farther than 3.5 robust sds from zero, farthest first."""
 
     KEY: ClassVar[str] = "fit"
     HEADINGS: ClassVar[tuple[str, ...]] = ("verdict", "p", "picture alone", "n")
@@ -577,23 +577,17 @@ OUTLIER_SDS = 3.5
 """A row is an outlier's candidate when its residual is this many robust sds (1.4826 MAD) from zero."""
 
 
-FLAGGED_SHARE = 0.25
-"""``rows`` come from the columns whose evidence is at least this share of its peak."""
-
-
 def flagged_rows(
     fitted: np.ndarray,
     residuals: np.ndarray,
     evidence: np.ndarray,
     axis: np.ndarray,
-    share: float | None = None,
 ) -> list[int]:
-    """The rows in the flagged columns (evidence at least ``share`` of its peak) whose residual is more than
-    :data:`OUTLIER_SDS` robust sds from zero, farthest first."""
-    share = FLAGGED_SHARE if share is None else share
+    """The rows in the flagged columns (those that speak for the class: positive evidence) whose residual is more
+    than :data:`OUTLIER_SDS` robust sds from zero, farthest first."""
     spread = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals)))) or 1.0
     step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
-    flagged = axis[evidence >= share * max(float(evidence.max()), 1e-12)]
+    flagged = axis[evidence > 0]
     column = np.clip(np.round((fitted - axis[0]) / step).astype(int), 0, len(axis) - 1) if step > 0 else 0
     near = np.isin(axis[column], flagged) if step > 0 else np.ones(len(fitted), bool)
     far = np.flatnonzero(near & (np.abs(residuals) > OUTLIER_SDS * spread))

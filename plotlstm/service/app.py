@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plotlstm import __version__
 from plotlstm.inference.classifier import PlotClassifier
-from plotlstm.service.answers import to_results
+from plotlstm.service.answers import to_results, uploaded_evidence
 from plotlstm.service.auth import token_dependency
 from plotlstm.service.batcher import DynamicBatcher
 from plotlstm.service.budget import MemoryBudget, Ticket
@@ -267,8 +267,8 @@ async def classify_uploads(
         evidence = await asyncio.to_thread(
             classifier.explain, list(images), [c or t for c, t in zip(labels, top, strict=True)]
         )
-        for answer, row in zip(answers, evidence, strict=True):
-            answer["evidence"] = [round(float(v), 5) for v in row]
+        for answer, row, image in zip(answers, evidence, images, strict=True):
+            answer |= uploaded_evidence(row, image)
     for i, prediction in zip(waiting, answers, strict=True):
         outcomes[i] = prediction
     return outcomes

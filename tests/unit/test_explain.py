@@ -101,3 +101,32 @@ def test_flagged_rows_are_not_capped() -> None:
     axis = np.linspace(0, 1, 64)
     rows = flagged_rows(fitted, residuals, np.ones(64), axis)
     assert set(planted.tolist()) <= set(rows) and len(rows) < 160
+
+
+@pytest.mark.parametrize("preset", ["r", "matplotlib", "seaborn", "statsmodels", "ggplot2"])
+@pytest.mark.parametrize("size", [64, 256])
+def test_plot_area_finds_the_axes_box_of_each_look(preset: str, size: int) -> None:
+    """The found columns are the drawn plot region's (from the renderer's own layout), within 1.5 model pixels."""
+    from plotlstm.data.images import image_to_uint8
+    from plotlstm.inference.explain import plot_area
+    from plotlstm.synth.render import _region, render
+    from plotlstm.synth.style import PRESETS, R_STYLE
+
+    style = R_STYLE.replace(**PRESETS[preset]) if preset in PRESETS else R_STYLE
+    rng = np.random.default_rng(1)
+    image = image_to_uint8(render(rng.normal(size=400), rng.normal(size=400), style), size, "bilinear")
+    left, _, right, _, _ = _region(style)
+    found = plot_area(image)
+    assert found is not None
+    assert (
+        abs(found[0] - left * size / style.width) <= 1.5 and abs(found[1] - right * size / style.width) <= 1.5
+    )
+
+
+def test_plot_area_is_none_without_a_box() -> None:
+    from plotlstm.inference.explain import plot_area
+
+    blank = torch.full((3, 64, 64), 255, dtype=torch.uint8)
+    dots = blank.clone()
+    dots[:, torch.arange(5, 60, 7), torch.arange(3, 58, 7)] = 0  # points, no lines
+    assert plot_area(blank) is None and plot_area(dots) is None

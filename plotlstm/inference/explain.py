@@ -97,10 +97,11 @@ def intervals(evidence: np.ndarray, axis: np.ndarray, top: int = 3, spread: int 
 
 def plot_area(image: torch.Tensor, ink: int = 10, span: float = 0.5) -> tuple[int, int] | None:
     """The columns (first, last) of the plot area of a prepared image (3, S, S): the outermost columns, one in
-    each half, where at least ``span`` of the rows differ from the background (the median of the image's border)
-    by more than ``ink`` levels: the box's or the axis' vertical lines, or the edges of a panel that is not the
-    background's colour. None when either side is not found (no box, no panel: the evidence then covers the
-    whole image)."""
+    the left and one in the right quarter of the image (where a plot's margins put its box), where at least
+    ``span`` of the rows differ from the background (the median of the image's border) by more than ``ink``
+    levels: the box's or the axis' vertical lines, or the edges of a panel that is not the background's colour.
+    None when either side is not found (no box, no panel, or lines too faint at a small input size: the evidence
+    then covers the whole image)."""
     gray = image.float().mean(0) if image.ndim == 3 else image.float()  # (S, S), 0..255 or 0..1
     if not image.is_floating_point() or gray.max() > 1:
         gray = gray / 255.0
@@ -108,8 +109,8 @@ def plot_area(image: torch.Tensor, ink: int = 10, span: float = 0.5) -> tuple[in
     border = torch.cat([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     marked = (gray - border.median()).abs() > ink / 255.0  # (S, S)
     tall = (marked.float().mean(0) >= span).nonzero().flatten().tolist()  # columns marked over most rows
-    left = [c for c in tall if c < s // 2]
-    right = [c for c in tall if c >= s // 2]
+    left = [c for c in tall if c < s // 4]
+    right = [c for c in tall if c >= s - s // 4]
     if not left or not right:
         return None
     return left[0], right[-1]

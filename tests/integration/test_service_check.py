@@ -13,8 +13,6 @@ from PIL import Image
 from plotlstm.inference.check import check
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.service import ServiceSettings, create_app
-from plotlstm.synth.render import _region
-from plotlstm.synth.style import R_STYLE
 from tests.helpers.service_fixtures import CLASSES, save_checkpoint
 
 
@@ -162,11 +160,9 @@ def test_explain_on_classify_and_where_on_check(client: TestClient, small: PlotC
     assert answer.status_code == 200 and len(result["evidence"]) == small.image_size
     expected = small.explain(image, result["class"])
     assert result["evidence"] == pytest.approx(expected.tolist(), abs=1e-4)
-    left, _, right, _, _ = _region(R_STYLE)  # the drawn plot area, as shares of the image's width
-    area = result["plot_area"]
-    assert area["left"] == pytest.approx(left / R_STYLE.width, abs=2 / small.image_size)
-    assert area["right"] == pytest.approx(right / R_STYLE.width, abs=2 / small.image_size)
-    assert all(0 <= w["low"] <= w["high"] <= 1 for w in result["where"]) and result["where"]
+    # 32 model pixels: R's 1-pixel box is too faint to find, so the stretches are of the whole image
+    assert result["plot_area"] is None and result["where"]
+    assert all(0 <= w["low"] <= w["high"] <= 1 for w in result["where"])
     plain = client.post("/v1/classify", files=[("files", ("a.png", buf.getvalue(), "image/png"))]).json()
     assert "evidence" not in plain["results"][0]
     body = {"fitted": fitted.tolist(), "residuals": residuals.tolist(), "null_plots": 0}

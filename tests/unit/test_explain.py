@@ -130,3 +130,23 @@ def test_plot_area_is_none_without_a_box() -> None:
     dots = blank.clone()
     dots[:, torch.arange(5, 60, 7), torch.arange(3, 58, 7)] = 0  # points, no lines
     assert plot_area(blank) is None and plot_area(dots) is None
+
+
+def test_uploaded_evidence_is_mapped_to_the_plot_area() -> None:
+    """At 64 model pixels the box is found: the stretches are shares of the plot area, the area shares of the
+    image's width (the service's ``/v1/classify?explain=true`` answer)."""
+    from plotlstm.data.images import image_to_uint8
+    from plotlstm.service.answers import uploaded_evidence
+    from plotlstm.synth.render import _region, render
+    from plotlstm.synth.style import R_STYLE
+
+    rng = np.random.default_rng(2)
+    image = image_to_uint8(render(rng.normal(size=300), rng.normal(size=300)), 64, "bilinear")
+    evidence = np.zeros(64)
+    evidence[50:54] = 1.0  # near the right of the plot area (columns 7..60)
+    answer = uploaded_evidence(evidence, image)
+    left, _, right, _, _ = _region(R_STYLE)
+    assert answer["plot_area"]["left"] == pytest.approx(left / R_STYLE.width, abs=1.5 / 64)
+    assert answer["plot_area"]["right"] == pytest.approx(right / R_STYLE.width, abs=1.5 / 64)
+    top = answer["where"][0]
+    assert 0.7 < top["low"] < top["high"] < 0.95 and top["share"] > 0.9

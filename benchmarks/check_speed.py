@@ -98,7 +98,7 @@ def main() -> None:
             ckpt = Checkpoint.save(
                 PlotLitModule(4, ["biased", "ceiling", "none", "outlier"]), Path(tmp) / "m.ckpt"
             )
-        classifier = PlotClassifier.from_checkpoint(ckpt, device="cpu")
+        classifier = PlotClassifier.load(ckpt, device="cpu")
     print(
         f"cpu cores: {os.cpu_count()}, torch threads: {args.threads}, model input {classifier.image_size} px, "
         f"load average {os.getloadavg()[0]:.1f}"

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     files, truth, ns = held_out(range(*args.ids), args.cache, args.workers, args.preset)
     right = {}
     for ckpt in args.ckpt:
-        clf = PlotClassifier.pretrained() if ckpt == "bundled" else PlotClassifier.from_checkpoint(ckpt)
+        clf = PlotClassifier.load(None if ckpt == "bundled" else ckpt)
         preds = clf.predict([str(f) for f in files])
         labels = np.array([p.label for p in preds])
         top = np.array([max(p.probabilities.values()) for p in preds])

@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     fits = real_fits()
     for ckpt in args.ckpt or ["bundled"]:
-        clf = PlotClassifier.pretrained() if ckpt == "bundled" else PlotClassifier.from_checkpoint(ckpt)
+        clf = PlotClassifier.load(None if ckpt == "bundled" else ckpt)
         results = plotlstm.check(fits, classifier=clf)
         print(f"\ncheckpoint: {clf.checkpoint}")
         print("| data set | n | label | probability | P(unrecognized) |\n|---|---|---|---|---|")

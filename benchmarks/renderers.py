@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             draw(name, args.classes, args.per_class, args.seed, args.cache, sample)
         draw_negatives(args.per_class if args.negatives is None else args.negatives, args.seed, args.cache)
         return {}
-    clf = PlotClassifier.from_checkpoint(args.ckpt) if args.ckpt else PlotClassifier.pretrained()
+    clf = PlotClassifier.load(args.ckpt)
     negatives = args.per_class if args.negatives is None else args.negatives
     start = time.perf_counter()
     result = run(clf, args.renderers, args.per_class, negatives, args.seed, args.save, args.cache, sample)

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from plotlstm.atomic import write_json
 from plotlstm.cli import command
 from plotlstm.errors import SettingsMismatchError
+from plotlstm.inference.classifier import BUNDLED
 from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.init_weights import load_init_weights
 
@@ -47,11 +48,20 @@ def ensure_data(cfg: DictConfig) -> None:
     generate(**cfg.synth, workers=cfg.get("workers", 0), progress=True)
 
 
+def bundled_or_path(value: str) -> str | Path:
+    """``init_weights`` may name a bundled model (``general``, ``designs``) instead of giving its path."""
+    return BUNDLED[value] if value in BUNDLED and not Path(value).exists() else value
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Fit and test as ``cfg`` says; return the metrics (also written to ``metrics.json`` in the run folder)."""
     L.seed_everything(cfg.seed, workers=True)
     # both read (and checked) once, before any data is drawn
-    init = Checkpoint.open(cfg.init_weights, "init_weights") if cfg.get("init_weights") else None
+    init = (
+        Checkpoint.open(bundled_or_path(cfg.init_weights), "init_weights")
+        if cfg.get("init_weights")
+        else None
+    )
     resume = Checkpoint.open(cfg.ckpt_path) if cfg.get("ckpt_path") else None
     ensure_data(cfg)
     datamodule = instantiate(cfg.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -265,6 +266,15 @@ def test_init_weights_from_a_run_folder(
     (run / "checkpoints" / "epoch00.ckpt").write_bytes(four_class_ckpt.read_bytes())
     cfg = train_cfg(tiny_root, *TINY_NET, f"init_weights={run}", "+trainer.fast_dev_run=true", "test=false")
     assert train(cfg)["init_weights"] == str(run / "checkpoints" / "epoch00.ckpt")
+
+
+def test_init_weights_by_a_bundled_models_name(tiny_root: Path, train_cfg) -> None:
+    """``init_weights=general`` reads the bundled file (whose 7 classes are not this 4-class set's: refused)."""
+    from plotlstm.inference.classifier import BUNDLED
+
+    cfg = train_cfg(tiny_root, "init_weights=general", "+trainer.fast_dev_run=true", "test=false")
+    with pytest.raises(CheckpointError, match=re.escape(str(BUNDLED["general"]))):
+        train(cfg)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ does: only reported): :data:`SPLITS`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -29,9 +29,9 @@ class DesignError(GeneratorError):
     """A design that cannot be drawn here (a package its data set ships in is missing)."""
 
 
-REVISION = 1
-"""Bumped when the same rng draws another design plot; recorded in ``generator.json`` of sets with
-``design_mix``."""
+REVISION = 2
+"""Bumped when the same rng draws another design plot (2: the response in other units, :func:`in_units`);
+recorded in ``generator.json`` of sets with ``design_mix``."""
 
 
 def _factor(rng: np.random.Generator, n: int, levels: int, unbalanced: bool = False) -> np.ndarray:
@@ -357,7 +357,22 @@ def draw_design_plot(cls: str, rng: np.random.Generator, n: int) -> DesignPlot:
     return DesignPlot(n, design, kind, float(rng.uniform(*TRAINING_STRENGTH)))
 
 
+UNITS = (-3.0, 5.0)
+"""log10 of the factor a training plot's response is multiplied by (:func:`in_units`)."""
+
+
+def in_units(fit: Fit, rng: np.random.Generator) -> Fit:
+    """``fit`` with its response in other units, ``a y + c``, as real data come: ``a`` log-uniform in
+    10^-3..10^5, the fitted values' centre 0 (30 %) or 0.5-50 of their sd away (mostly above). Nothing a residual
+    plot shows changes but its tick labels (a model must not read "unusual numbers" as "not a residual plot")."""
+    a = 10 ** rng.uniform(*UNITS)
+    away = 0.0 if rng.random() < 0.3 else float(np.exp(rng.uniform(np.log(0.5), np.log(50))))
+    c = (1.0 if rng.random() < 0.8 else -1.0) * away * float(np.std(fit.fitted)) - float(np.mean(fit.fitted))
+    return replace(fit, y=a * (fit.y + c), fitted=a * (fit.fitted + c), residuals=a * fit.residuals)
+
+
 def simulate_design_plot(cls: str, rng: np.random.Generator, n: int) -> tuple[Fit, DesignPlot]:
-    """The fit of a training plot drawn by the design families (:func:`draw_design_plot`, then :func:`make_fit`)."""
+    """The fit of a training plot drawn by the design families (:func:`draw_design_plot`, :func:`make_fit`, then
+    :func:`in_units`)."""
     plot = draw_design_plot(cls, rng, n)
-    return make_fit(plot.design, cls, plot.n, rng, plot.strength, plot.kind or None), plot
+    return in_units(make_fit(plot.design, cls, plot.n, rng, plot.strength, plot.kind or None), rng), plot

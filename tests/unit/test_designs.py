@@ -96,11 +96,35 @@ def test_design_mix_draws_design_plots_and_records_it(tmp_path) -> None:
     root = generate(tmp_path / "d", ["none", "nonlinear"], 2, 1, seed=5, workers=1, progress=False, n_range=[20, 500],
                     n_scale="log", design_mix=1.0)  # fmt: skip
     settings = json.loads((root / "generator.json").read_text())
-    assert settings["design_mix"] == 1.0 and settings["designs"] == 1
+    assert settings["design_mix"] == 1.0 and settings["designs"] == 2
     rows = (root / "manifest.csv").read_text().splitlines()[1:]
     assert len(rows) == 6 and all("/" in r.split(",")[6] or r.startswith("none") for r in rows)
     with pytest.raises(ValueError, match="design_mix: a share of plots in"):
         check_sample_size([20, 500], "log", 1.5)
+
+
+def test_training_plots_come_in_other_units_with_the_same_picture() -> None:
+    """A training plot's response is ``a y + c`` (a over eight decades): the residuals are the same up to ``a``,
+    the fitted values up to ``a`` and a shift, and the draws are the rng's (the same seed, the same plot)."""
+    from plotlstm.synth.designs import in_units, simulate_design_plot
+
+    factors, centres = [], []
+    for seed in range(40):
+        fit, _ = simulate_design_plot("heteroskedastic", np.random.default_rng(seed), 200)
+        again, _ = simulate_design_plot("heteroskedastic", np.random.default_rng(seed), 200)
+        assert np.array_equal(fit.fitted, again.fitted)
+        rng = np.random.default_rng(seed)
+        base = make_fit("normal", "none", 50, rng)
+        moved = in_units(base, np.random.default_rng(seed))
+        a = np.std(moved.residuals) / np.std(base.residuals)
+        np.testing.assert_allclose(moved.residuals, a * base.residuals, rtol=1e-9)
+        np.testing.assert_allclose(moved.fitted - moved.fitted.mean(), a * (base.fitted - base.fitted.mean()),
+                                   rtol=1e-6, atol=1e-9 * a)  # fmt: skip
+        np.testing.assert_allclose(moved.y - moved.fitted, moved.residuals, rtol=1e-6, atol=1e-9 * a)
+        factors.append(np.log10(a))
+        centres.append(abs(moved.fitted.mean()) / (a * np.std(base.fitted)))
+    assert min(factors) < -1 and max(factors) > 3  # many decades, both sides of 1
+    assert sum(c < 1e-6 for c in centres) >= 4 and max(centres) > 5  # centred at 0 sometimes, far off others
 
 
 def test_factor_only_designs_are_exactly_the_listed_ones() -> None:

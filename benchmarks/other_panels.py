@@ -10,6 +10,9 @@ From simulated OLS fits (seed 20,000 + k: no training set uses them; skewed, nor
   plot), drawn by matplotlib;
 * y against x scatters with and without a fitted line (matplotlib, seaborn's ``regplot``).
 
+A scatter of y against x, or a partial residual plot, whose trend is faint looks like a residual plot: for those
+kinds the share is also given by the R^2 of the drawn trend (below 0.1, 0.1-0.3, 0.3 and up).
+
 Run: ``python benchmarks/other_panels.py [--ckpt RUN_OR_FILE ...] [--per-kind 40] [--cache DIR]``; each
 ``--ckpt`` (default: the bundled model) is measured on the same images.
 """
@@ -140,8 +143,23 @@ def python_image(kind: str, rng: np.random.Generator) -> Image.Image:
         return img.convert("RGB")
 
 
-def draw(per_kind: int, cache: Path) -> dict[str, list[Path]]:
-    """Every kind's images (drawn once into ``cache``, then read from it)."""
+TREND_KINDS = ("sm_ccpr", *SCATTERS)
+R2_BANDS = ((0.0, 0.1), (0.1, 0.3), (0.3, 1.01))
+
+
+def trend_r2(kind: str, rng: np.random.Generator) -> float:
+    """The R^2 of the trend a scatter (y on x) or a partial residual plot (component + residual on x) shows."""
+    y, x = simulate(rng)
+    if kind in SCATTERS:
+        return float(np.corrcoef(x[:, 0], y)[0, 1] ** 2)
+    design = np.column_stack([np.ones(len(y)), x])
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    component = beta[1] * x[:, 0]
+    return float(np.corrcoef(x[:, 0], component + y - design @ beta)[0, 1] ** 2)
+
+
+def kinds_drawn() -> list[str]:
+    """The kinds this machine can draw, in the order that seeds them."""
     kinds = [*SM_PANELS, *SCATTERS]
     if shutil.which("Rscript"):
         kinds = [*R_PANELS, *kinds]
@@ -153,6 +171,11 @@ def draw(per_kind: int, cache: Path) -> dict[str, list[Path]]:
             print("R has no ggplot2: its panels are skipped")
     else:
         print("Rscript not found: R's panels are skipped (apt-get install r-base-core r-cran-ggplot2)")
+    return kinds
+
+
+def draw(kinds: list[str], per_kind: int, cache: Path) -> dict[str, list[Path]]:
+    """Every kind's images (drawn once into ``cache``, then read from it)."""
     files: dict[str, list[Path]] = {}
     for k, kind in enumerate(kinds):
         folder = cache / kind
@@ -180,13 +203,17 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=40)
     parser.add_argument("--cache", type=Path, default=Path("runs/other_panels"))
     args = parser.parse_args()
-    files = draw(args.per_kind, args.cache)
-    for ckpt in args.ckpt or ["bundled"]:
-        clf = (
-            PlotClassifier.pretrained(device="cpu")
-            if ckpt == "bundled"
-            else PlotClassifier.from_checkpoint(ckpt)
+    kinds = kinds_drawn()
+    files = draw(kinds, args.per_kind, args.cache)
+    r2 = {
+        kind: np.array(
+            [trend_r2(kind, np.random.default_rng([SEED, kinds.index(kind), i])) for i in range(n)]
         )
+        for kind in TREND_KINDS
+        if kind in files and (n := len(files[kind]))
+    }
+    for ckpt in args.ckpt or ["bundled"]:
+        clf = PlotClassifier.load(None if ckpt == "bundled" else ckpt, device="cpu")
         print(
             f"\n{ckpt}: share answered {UNRECOGNIZED} (Wilson 95 % interval), and the labels given otherwise"
         )
@@ -199,6 +226,12 @@ def main() -> None:
             print(
                 f"  {kind:20s} {100 * caught / len(labels):6.1f} %  ({100 * lo:.1f}-{100 * hi:.1f})  {others}"
             )
+            if kind in r2:
+                hit = np.array([label == UNRECOGNIZED for label in labels])
+                bands = [(a, b, (r2[kind] >= a) & (r2[kind] < b)) for a, b in R2_BANDS]
+                print("    by the trend's R^2: " + ", ".join(
+                    f"{a:g}-{min(b, 1):g}: {hit[m].sum()}/{m.sum()}" for a, b, m in bands
+                ))  # fmt: skip
             caught_all += caught
             total += len(labels)
         print(f"  {'all':20s} {100 * caught_all / total:6.1f} %  of {total}")

@@ -26,11 +26,12 @@ from plotlstm.progress import track
 
 ImageInput = str | Path | Image.Image | np.ndarray | torch.Tensor
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
-BUNDLED_MODEL = WEIGHTS / "general.pt"
-"""The model shipped with the package (``docs/model-card.md``), used when no checkpoint is given."""
-BUNDLED = {"general": BUNDLED_MODEL, "designs": WEIGHTS / "designs.pt"}
-"""The files shipped with the package, by the name ``ckpt_path`` may give instead of a path: ``general`` (the
-default) and ``designs`` (trained on other designs too; opt-in, ``docs/model-card.md``)."""
+BUNDLED_MODEL = WEIGHTS / "designs.pt"
+"""The default model shipped with the package (``docs/model-card.md``), used when no checkpoint is given."""
+BUNDLED = {"designs": BUNDLED_MODEL, "general": WEIGHTS / "general.pt"}
+"""The files shipped with the package, by the name ``ckpt_path`` may give instead of a path: ``designs`` (the
+default: the reference's process and other designs, violation families, R's other panels) and ``general`` (the
+previous default, trained on the reference's process only; ``docs/model-card.md``)."""
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -108,9 +109,9 @@ class PlotClassifier:
 
     @classmethod
     def pretrained(
-        cls, name: str = "general", device: str | torch.device = "auto", batch_size: int = 64
+        cls, name: str = "designs", device: str | torch.device = "auto", batch_size: int = 64
     ) -> PlotClassifier:
-        """A model bundled with the package (:data:`BUNDLED`: ``general``, the default, or ``designs``;
+        """A model bundled with the package (:data:`BUNDLED`: ``designs``, the default, or ``general``;
         ``docs/model-card.md``)."""
         if name not in BUNDLED:
             raise CheckpointError(

@@ -113,18 +113,21 @@ def test_serve_and_evaluate_without_ckpt_path_use_the_bundled_model(tmp_path: Pa
     assert result["checkpoint"] == str(BUNDLED_MODEL) and result["n"] == 6
 
 
-def test_the_designs_model_is_bundled_and_named() -> None:
+def test_the_previous_default_is_bundled_and_named() -> None:
     from plotlstm.errors import CheckpointError
     from plotlstm.inference.check import check
     from plotlstm.inference.classifier import BUNDLED
 
-    path = BUNDLED["designs"]
-    assert path.stat().st_size < 5_000_000
-    designs = PlotClassifier.load("designs", device="cpu")
-    assert designs.checkpoint == str(path) and designs.classes == PlotClassifier.pretrained().classes
+    assert BUNDLED["designs"] == BUNDLED_MODEL and PlotClassifier.load("designs").checkpoint == str(
+        BUNDLED_MODEL
+    )
+    path = BUNDLED["general"]
+    assert path != BUNDLED_MODEL and path.stat().st_size < 5_000_000
+    general = PlotClassifier.load("general", device="cpu")
+    assert general.checkpoint == str(path) and general.classes == PlotClassifier.pretrained().classes
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert f"`{digest[:8]}...{digest[-4:]}`" in card_text()  # the card names it
     x = np.arange(40.0)
-    assert check(fitted=x, residuals=np.sin(x), ckpt_path="designs", null_plots=0).label in designs.classes
+    assert check(fitted=x, residuals=np.sin(x), ckpt_path="general", null_plots=0).label in general.classes
     with pytest.raises(CheckpointError, match="no bundled model 'nope'"):
         PlotClassifier.pretrained("nope")

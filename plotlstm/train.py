@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from plotlstm.atomic import write_json
 from plotlstm.cli import command
 from plotlstm.errors import SettingsMismatchError
-from plotlstm.inference.classifier import BUNDLED
+from plotlstm.inference.classifier import BUNDLED, is_bundled_name
 from plotlstm.models.checkpoint import Checkpoint
 from plotlstm.models.init_weights import load_init_weights
 
@@ -50,7 +50,7 @@ def ensure_data(cfg: DictConfig) -> None:
 
 def bundled_or_path(value: str) -> str | Path:
     """``init_weights`` may name a bundled model (``general``, ``designs``) instead of giving its path."""
-    return BUNDLED[value] if value in BUNDLED and not Path(value).exists() else value
+    return BUNDLED[value] if is_bundled_name(value) else value
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import torch
@@ -32,6 +32,11 @@ BUNDLED = {"designs": BUNDLED_MODEL, "general": WEIGHTS / "general.pt"}
 """The files shipped with the package, by the name ``ckpt_path`` may give instead of a path: ``designs`` (the
 default: the reference's process and other designs, violation families, R's other panels) and ``general`` (the
 previous default, trained on the reference's process only; ``docs/model-card.md``)."""
+
+
+def is_bundled_name(value: object) -> TypeGuard[str]:
+    """Whether a ``ckpt_path``/``init_weights`` value names a bundled model (and is not a path here)."""
+    return isinstance(value, str) and value in BUNDLED and not Path(value).exists()
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -134,7 +139,7 @@ class PlotClassifier:
         ``general``, ``designs``), else the bundled default."""
         if path in (None, ""):
             return cls.pretrained(device=device, batch_size=batch_size)
-        if isinstance(path, str) and path in BUNDLED and not Path(path).exists():
+        if is_bundled_name(path):
             return cls.pretrained(path, device=device, batch_size=batch_size)
         return cls.from_checkpoint(path, device=device, batch_size=batch_size)  # type: ignore[arg-type]
 

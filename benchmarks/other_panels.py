@@ -143,6 +143,11 @@ def python_image(kind: str, rng: np.random.Generator) -> Image.Image:
         return img.convert("RGB")
 
 
+def image_rng(k: int, i: int) -> np.random.Generator:
+    """The rng of image ``i`` of the ``k``-th kind drawn: its data (and for Python kinds, its look)."""
+    return np.random.default_rng([SEED, k, i])
+
+
 TREND_KINDS = ("sm_ccpr", *SCATTERS)
 R2_BANDS = ((0.0, 0.1), (0.1, 0.3), (0.3, 1.01))
 
@@ -185,7 +190,7 @@ def draw(kinds: list[str], per_kind: int, cache: Path) -> dict[str, list[Path]]:
         if not missing:
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        rngs = [np.random.default_rng([SEED, k, i]) for i in missing]
+        rngs = [image_rng(k, i) for i in missing]
         if kind.startswith(("r_", "gg_")):
             images = r_images([kind] * len(missing), rngs)
         else:
@@ -206,9 +211,7 @@ def main() -> None:
     kinds = kinds_drawn()
     files = draw(kinds, args.per_kind, args.cache)
     r2 = {
-        kind: np.array(
-            [trend_r2(kind, np.random.default_rng([SEED, kinds.index(kind), i])) for i in range(n)]
-        )
+        kind: np.array([trend_r2(kind, image_rng(kinds.index(kind), i)) for i in range(n)])
         for kind in TREND_KINDS
         if kind in files and (n := len(files[kind]))
     }

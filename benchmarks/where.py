@@ -84,10 +84,14 @@ def main() -> None:
         "--seed", type=int, default=SEED, help=f"the fits' seed ({SEED}: the reported one; tune on others)"
     )
     parser.add_argument("--band", type=int, help="occluded columns at a time (CNNs; default explain.BAND)")
+    parser.add_argument(
+        "--sweep", choices=("auto", "features", "input"), default="auto", help="where a CNN is occluded (explain.SWEEP)"
+    )
     parser.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
     args = parser.parse_args()
     if args.band:
         explain_module.BAND = args.band
+    explain_module.SWEEP = args.sweep
     clf = load_classifier(args.ckpt, device="cpu")
     rng = np.random.default_rng(args.seed)
     seconds = {"classify": 0.0, "explain": 0.0}

@@ -609,7 +609,8 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
     index = torch.tensor(
         [classifier.classes.index(results[i].label) for i in found], device=classifier.device
     )
-    evidence = column_evidence(classifier.net, images, index).float().cpu().numpy()
+    names = [results[i].label for i in found]
+    evidence = column_evidence(classifier.net, images, index, names=names).float().cpu().numpy()
     out = list(results)
     for i, ev in zip(found, evidence, strict=True):
         r = results[i]

@@ -209,7 +209,8 @@ class PlotClassifier:
             if unknown:
                 raise DataError(f"classes: {unknown[0]!r} is not one of the model's classes {self.classes}")
             index = torch.tensor([self.classes.index(c) for c in names])
-        evidence = column_evidence(self.net, images, index.to(self.device)).float().cpu().numpy()
+        names = [self.classes[int(i)] for i in index]
+        evidence = column_evidence(self.net, images, index.to(self.device), names=names).float().cpu().numpy()
         return evidence[0] if single else evidence
 
     def predict_batch(self, images: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -58,8 +58,18 @@ class CoordConvNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(c_in * grid * grid, 1 if num_classes == 2 else num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # (B, 3, S, S) -> (B, 5, S, S) -> (B, C, S / 2**n, S / 2**n) -> (B, C, grid, grid) -> (B, C * grid**2)
-        features = self.pool(self.features(add_coordinates(x * 2.0 - 1.0))).flatten(1)
-        logits = self.head(self.dropout(features))  # (B, 1) or (B, K)
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """Every block but the last: (B, 3, S, S) -> (B, C', S / 2**(n-1), S / 2**(n-1)); each column of it stands
+        for S / 2**(n-1) pixel columns (where ``explain`` occludes, :mod:`plotlstm.inference.explain`)."""
+        return self.features[:-1](add_coordinates(x * 2.0 - 1.0))
+
+    def top(self, features: torch.Tensor) -> torch.Tensor:
+        """The last block and the head: the trunk's features -> logits, (B,) or (B, K)."""
+        # (B, C', s, s) -> (B, C, s / 2, s / 2) -> (B, C, grid, grid) -> (B, C * grid**2)
+        pooled = self.pool(self.features[-1](features)).flatten(1)
+        logits = self.head(self.dropout(pooled))  # (B, 1) or (B, K)
         return logits.squeeze(1) if logits.shape[1] == 1 else logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, 3, S, S) -> (B, 5, S, S) -> blocks -> (B, C, grid, grid) -> head
+        return self.top(self.trunk(x))

@@ -11,6 +11,7 @@ import torch
 
 from plotlstm.inference.check import CheckResult, fitted_axis, locate
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference import explain
 from plotlstm.inference.explain import column_evidence, intervals
 from plotlstm.models.coordconv import CoordConvNet
 from plotlstm.models.lstm import SeedLSTMNet
@@ -150,3 +151,25 @@ def test_uploaded_evidence_is_mapped_to_the_plot_area() -> None:
     assert answer["plot_area"]["right"] == pytest.approx(right / R_STYLE.width, abs=1.5 / 64)
     top = answer["where"][0]
     assert 0.7 < top["low"] < top["high"] < 0.95 and top["share"] > 0.9
+
+
+def test_the_feature_sweep_cuts_the_network_where_it_runs_whole() -> None:
+    """``top(trunk(x))`` is the network; its feature-space sweep, like the input sweep, finds nothing where the
+    head does not read, and ``names`` send the classes of ``INPUT_SWEEP`` to the input sweep."""
+    torch.manual_seed(3)
+    net = CoordConvNet(3, image_size=32, channels=(4, 8), grid=4).eval()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(net.top(net.trunk(x)), net(x))
+        net.head.weight.view(3, 8, 4, 4)[:, :, :, :2] = 0
+    by_features = explain.column_evidence(net, x, torch.tensor([0, 1]), names=["outlier", "ceiling"])
+    assert by_features[:, :8].abs().max() < 1e-5 and by_features[:, 16:].abs().max() > 1e-4
+    mixed = explain.column_evidence(net, x, torch.tensor([0, 1]), names=["outlier", "heteroskedastic"])
+    torch.testing.assert_close(mixed[0], by_features[0])
+    old = explain.SWEEP
+    try:
+        explain.SWEEP = "input"
+        torch.testing.assert_close(mixed[1], explain.column_evidence(net, x[1:], torch.tensor([1]))[0])
+    finally:
+        explain.SWEEP = old
+    assert not torch.allclose(mixed[1], by_features[1])

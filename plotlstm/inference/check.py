@@ -83,7 +83,8 @@ class CheckResult(Result):
     nulls: NullModel | None = field(default=None, repr=False)
     where: list[Interval] = field(default_factory=list)
     """For a violation: the stretches of fitted values where the evidence for it lies (the top 3), each with its
-    share of the evidence (:mod:`plotlstm.inference.explain`)."""
+    share of the evidence (:mod:`plotlstm.inference.explain`); strongest first, for ``heteroskedastic`` widest
+    first (the wide end of the fan)."""
     rows: list[int] = field(default_factory=list)
     """For ``outlier``: the rows (of the plotted data, counted from 0) in the columns that speak for it (positive
     evidence) farther than 3.5 robust sds from zero, farthest first."""
@@ -594,6 +595,18 @@ def flagged_rows(
     return [int(j) for j in far[np.argsort(-np.abs(residuals[far]))]]
 
 
+def widest_first(where: list[Interval], fitted: np.ndarray, residuals: np.ndarray) -> list[Interval]:
+    """A fan's stretches, the one whose residuals spread widest (root mean square, at least 10 rows) first: the
+    network's evidence for a fan often lies in its dense narrow part as much as at its wide end; the data tell
+    which of the stretches is wide."""
+
+    def spread(w: Interval) -> float:
+        inside = (fitted >= w.low) & (fitted <= w.high)
+        return float(np.sqrt(np.mean(residuals[inside] ** 2))) if inside.sum() >= 10 else 0.0
+
+    return sorted(where, key=spread, reverse=True)
+
+
 def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[CheckResult]:
     """``where`` (and for ``outlier``, ``rows``) of each result whose verdict is a violation, in one batch."""
     from plotlstm.inference.explain import column_evidence, intervals
@@ -617,6 +630,8 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
         axis = fitted_axis(r.fitted, r.residuals, style, len(ev))
         inside = np.isfinite(axis)
         where = intervals(ev[inside], axis[inside])
+        if r.label == "heteroskedastic":
+            where = widest_first(where, r.fitted, r.residuals)
         rows: list[int] = []
         if r.label == "outlier" and where:
             rows = flagged_rows(r.fitted, r.residuals, ev[inside], axis[inside])

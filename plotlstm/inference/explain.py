@@ -63,7 +63,9 @@ def column_evidence(
 
 
 @torch.inference_mode()
-def _sweep(net: nn.Module, images: torch.Tensor, classes: torch.Tensor, band: int, sweep: str) -> torch.Tensor:
+def _sweep(
+    net: nn.Module, images: torch.Tensor, classes: torch.Tensor, band: int, sweep: str
+) -> torch.Tensor:
     x = scale(images)
     if hasattr(net, "explain_steps"):
         return net.explain_steps(x, classes)

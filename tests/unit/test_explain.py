@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from plotlstm.inference import explain
 from plotlstm.inference.check import CheckResult, fitted_axis, locate
 from plotlstm.inference.classifier import PlotClassifier
-from plotlstm.inference import explain
 from plotlstm.inference.explain import column_evidence, intervals
 from plotlstm.models.coordconv import CoordConvNet
 from plotlstm.models.lstm import SeedLSTMNet
@@ -173,3 +173,14 @@ def test_the_feature_sweep_cuts_the_network_where_it_runs_whole() -> None:
     finally:
         explain.SWEEP = old
     assert not torch.allclose(mixed[1], by_features[1])
+
+
+def test_a_fans_widest_stretch_comes_first() -> None:
+    from plotlstm.inference.check import widest_first
+    from plotlstm.inference.explain import Interval
+
+    rng = np.random.default_rng(4)
+    fitted = rng.uniform(0, 10, 2000)
+    residuals = rng.normal(size=2000) * (0.2 + fitted)  # wide at the right
+    where = [Interval(0, 3, 0.6), Interval(7, 10, 0.3), Interval(4, 4.001, 0.1)]  # the last holds < 10 rows
+    assert [w.low for w in widest_first(where, fitted, residuals)] == [7, 0, 4]

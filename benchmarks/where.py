@@ -116,6 +116,7 @@ def main() -> None:
     clf = load_classifier(args.ckpt, device="cpu")
     rng = np.random.default_rng(args.seed)
     seconds = {"classify": 0.0, "explain": 0.0}
+    by_class: dict[str, list[float]] = {}
     print(
         f"{args.fits} fits a class, n log-uniform in {args.n_range[0]}..{args.n_range[1]}, designs {', '.join(DESIGNS)}"
     )
@@ -133,10 +134,12 @@ def main() -> None:
                 continue
             start = time.perf_counter()
             clf.predict(result.image)
-            seconds["classify"] += time.perf_counter() - start
+            classify = time.perf_counter() - start
+            seconds["classify"] += classify
             start = time.perf_counter()
             clf.explain(result.image, cls)
             seconds["explain"] += time.perf_counter() - start
+            by_class.setdefault(cls, []).append((time.perf_counter() - start) / classify)
             named += 1
             top = result.where[0]
             fitted = np.asarray(result_fit.fittedvalues)
@@ -164,6 +167,12 @@ def main() -> None:
     ratio = seconds["explain"] / max(seconds["classify"], 1e-9)
     print(f"cost on the named plots: classifying {seconds['classify']:.2f} s, explaining {seconds['explain']:.2f} s "
           f"({ratio:.2f}x the classification; goal <= 2x)")  # fmt: skip
+    sweeps = {c: "input" if c in explain_module.INPUT_SWEEP else "features" for c in by_class}
+    if explain_module.SWEEP != "auto":
+        sweeps = dict.fromkeys(by_class, explain_module.SWEEP)
+    print("  median explain / classify per plot: " + ", ".join(
+        f"{c} {np.median(v):.2f}x ({sweeps[c]} sweep)" for c, v in by_class.items()
+    ))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,8 +16,11 @@ through :data:`KINDS`:
 * R's other ``plot(lm)`` panels of a simulated fit: ``scale_location`` (the square root of the absolute
   standardized residuals against the fitted values, under a smoother), ``leverage`` (standardized residuals
   against leverage with Cook's distance contours) and ``cooks`` (Cook's distance per observation, as needles);
+* ``leverage_resid2`` and ``influence``: statsmodels' ``plot_leverage_resid2`` (leverage against the normalized
+  squared residuals) and ``influence_plot`` (studentized residuals against leverage, a bubble per point sized by
+  its Cook's distance), each with its crowd of point labels (the row numbers of the large ones);
 * ``partial``: a partial residual (component + residual) plot: a predictor against its component plus the
-  residuals, with the straight component line;
+  residuals, with the straight component line (statsmodels' ``plot_ccpr``, R's ``crPlots``), faint to steep;
 * ``texture``: a photo-like image (blobs, waves, gradients, noise), no axes.
 
 Each kind except ``texture`` is drawn in the plot's style (``r``, ``general``, ...), so that the look alone
@@ -41,6 +44,7 @@ from plotlstm.synth.render import (
     draw_grid,
     draw_ticks,
     format_ticks,
+    plot_limits,
     pretty,
     render_array,
 )
@@ -68,10 +72,16 @@ KINDS = (
     "scale_location",
     "leverage",
     "partial",
+    "leverage_resid2",
+    "influence",
+    "trend",
+    "partial",
 )
-REVISION = 3
+REVISION = 4
 """Bumped when the same ``(seed, index)`` draws another image (2: box plots, markers on lines, regression lines;
-3: R's other diagnostic panels and partial residual plots);
+3: R's other diagnostic panels and partial residual plots; 4: statsmodels' leverage and influence plots with their
+labels, and scatters and partial residual plots of every strength in every unit, as residual plots come since
+designs revision 2);
 recorded in ``generator.json`` of data sets with the class ``unrecognized``."""
 
 
@@ -105,18 +115,41 @@ def _qq(rng: np.random.Generator, st: Style) -> np.ndarray:
     return render_array(x, y, st)
 
 
+def _units(rng: np.random.Generator, v: np.ndarray) -> np.ndarray:
+    """``v`` in other units, as :func:`plotlstm.synth.designs.in_units` gives residual plots: a scale
+    log-uniform in 10^-3..10^5 and a centre 0 (30 %) or 0.5-50 of the values' sd away."""
+    a = 10 ** rng.uniform(-3, 5)
+    away = 0.0 if rng.random() < 0.3 else float(np.exp(rng.uniform(np.log(0.5), np.log(50))))
+    c = (1.0 if rng.random() < 0.8 else -1.0) * away * float(np.std(v)) - float(np.mean(v))
+    return a * (v + c)
+
+
+def _predictor(rng: np.random.Generator, n: int) -> np.ndarray:
+    kind = int(rng.integers(3))
+    if kind == 0:
+        return rng.uniform(0, 1, n)
+    if kind == 1:
+        return rng.normal(size=n)
+    return rng.lognormal(0, float(rng.uniform(0.3, 1.0)), n)
+
+
 def _trend(rng: np.random.Generator, st: Style) -> np.ndarray:
+    """y against x with a trend whose R^2 is 0.2-0.98 (a residual plot has none), in any units."""
     n = int(rng.integers(30, 5000))
-    x = rng.uniform(0, float(rng.uniform(1, 100)), n)
+    x = _predictor(rng, n)
     u = (x - x.min()) / max(float(np.ptp(x)), 1e-9)
-    slope = float(rng.choice([-1, 1])) * float(rng.uniform(0.6, 3.0))
-    shape = np.exp(2.5 * u) / np.exp(2.5) if rng.random() < 0.3 else u
-    y = 5.0 + slope * shape * 10 + rng.normal(0, float(rng.uniform(0.3, 2.5)), n)
+    shape = np.exp(2.5 * u) if rng.random() < 0.3 else u
+    shape = float(rng.choice([-1, 1])) * (shape - shape.mean()) / max(float(shape.std()), 1e-12)
+    r2 = float(rng.uniform(0.2, 0.98))
+    y = shape + rng.normal(0, np.sqrt((1 - r2) / r2), n)
+    x, y = _units(rng, x), _units(rng, y)
     st = st.replace(title="", xlabel="x", ylabel="y", zero_line=False, labels=False)
-    if rng.random() < 0.5:  # a fitted straight line (seaborn's regplot, ggplot2's geom_smooth(method = "lm"))
+    look = rng.random()
+    if look < 0.4:  # a fitted straight line (seaborn's regplot, ggplot2's geom_smooth(method = "lm"))
         st = st.replace(smoother=True, band=bool(rng.random() < 0.5))
         return render_array(x, y, st, smoother=_line_fit)
-    return render_array(x, y, st)
+    # points only (plot(x, y), plt.scatter), or under the style's own smoother
+    return render_array(x, y, st.replace(smoother=bool(st.smoother and look < 0.7)))
 
 
 def _fit(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -191,12 +224,94 @@ def _cooks(rng: np.random.Generator, st: Style) -> np.ndarray:
 
 def _partial(rng: np.random.Generator, st: Style) -> np.ndarray:
     x, fitted, std, _ = _fit(rng)
-    slope = float(rng.choice([-1, 1]) * rng.uniform(0.5, 3.0))
-    component = slope * (x - x.mean())
+    slope = float(rng.choice([-1, 1]) * np.exp(rng.uniform(np.log(0.4), np.log(3.0)))) / max(
+        float(x.std()), 1e-9
+    )
+    a = 10 ** rng.uniform(-3, 5) if rng.random() < 0.5 else 1.0
     st = st.replace(
         title="", xlabel="x", ylabel="Component+Residual(y)", zero_line=False, labels=False, smoother=True
     )
-    return render_array(x, component + std, st, smoother=_line_fit)
+    return render_array(_units(rng, x), a * (slope * (x - x.mean()) + std), st, smoother=_line_fit)
+
+
+def _labelled(
+    x: np.ndarray,
+    y: np.ndarray,
+    which: np.ndarray,
+    st: Style,
+    pixels: np.ndarray,
+    limits: tuple[float, ...],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``pixels`` (drawn by :func:`render_array` from ``x``, ``y``) with the row numbers of ``which`` beside their
+    points, as statsmodels' plots label their large points."""
+    left, top, right, bottom, _ = _region(st)
+    x0, x1, y0, y1 = limits
+    cv = Canvas(st.width, st.height, pixels.astype(np.float64))
+    size = st.font_size * float(rng.uniform(0.6, 1.3))
+    for i in np.flatnonzero(which)[:100]:
+        px = left + (x[i] - x0) / (x1 - x0) * (right - left)
+        py = bottom - (y[i] - y0) / (y1 - y0) * (bottom - top)
+        if left <= px <= right and top <= py <= bottom:
+            cv.text(str(int(i)), float(px + 0.3 * size), float(py), size, st.font, st.text_color, ha=0.0)
+    return cv.to_uint8()
+
+
+def _leverage_resid2(rng: np.random.Generator, st: Style) -> np.ndarray:
+    """statsmodels' ``plot_leverage_resid2``: leverage against the normalized squared residuals, a pile in a
+    corner with a long tail, the large points labelled."""
+    _, _, std, h = _fit(rng)
+    r2 = std**2 / (np.sum(std**2) if rng.random() < 0.5 else 1.0)
+    st = st.replace(
+        title=("Leverage vs. Normalized residuals squared" if rng.random() < 0.6 else ""),
+        xlabel="Normalized residuals**2",
+        ylabel="Leverage",
+        zero_line=False,
+        smoother=False,
+        band=False,
+        labels=False,
+    )
+    large = (np.abs(std) > 1.96) | (h > 2 * h.mean())
+    pixels = render_array(r2, h, st)
+    return (
+        _labelled(r2, h, large, st, pixels, plot_limits(r2, h, False), rng) if rng.random() < 0.8 else pixels
+    )
+
+
+def _influence(rng: np.random.Generator, st: Style) -> np.ndarray:
+    """statsmodels' ``influence_plot``: studentized residuals against leverage, each point a bubble whose size
+    grows with its Cook's distance, the large points labelled."""
+    _, _, std, h = _fit(rng)
+    cooks = std**2 * h / (2 * (1 - h))
+    st = st.replace(
+        title=("Influence Plot" if rng.random() < 0.6 else ""),
+        xlabel="H Leverage",
+        ylabel="Studentized Residuals",
+        zero_line=False,
+        smoother=False,
+        band=False,
+        labels=False,
+        point_alpha=float(rng.uniform(0.4, 0.8)),
+    )
+    left, top, right, bottom, _ = _region(st)
+    limits = plot_limits(h, std, False)
+    pixels = render_array(h, std, st.replace(marker_radius=1.0))
+    size = np.sqrt(
+        cooks / max(float(cooks.max()), 1e-12)
+    )  # 0..1: the bubble's radius as a share of the largest
+    cv = Canvas(st.width, st.height, pixels.astype(np.float64))
+    px = left + (h - limits[0]) / (limits[1] - limits[0]) * (right - left)
+    py = bottom - (std - limits[2]) / (limits[3] - limits[2]) * (bottom - top)
+    largest = float(rng.uniform(8, 30))
+    for lo, hi in ((0.2, 0.4), (0.4, 0.7), (0.7, 1.01)):
+        keep = (size >= lo) & (size < hi)
+        if keep.any():
+            radius = round(max(float(st.marker_radius), largest * (lo + hi) / 2) * 2) / 2
+            _points(cv, px[keep], py[keep], st.replace(marker="dot", marker_radius=radius), st.point_color,
+                    (left, top, right, bottom))  # fmt: skip
+    pixels = cv.to_uint8()
+    large = (np.abs(std) > 1.96) | (h > 2 * h.mean())
+    return _labelled(h, std, large, st, pixels, limits, rng) if rng.random() < 0.8 else pixels
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -403,6 +518,8 @@ DRAWERS: dict[str, Callable[[np.random.Generator, Style], np.ndarray]] = {
     "leverage": _leverage,
     "cooks": _cooks,
     "partial": _partial,
+    "leverage_resid2": _leverage_resid2,
+    "influence": _influence,
 }
 """The kinds drawn by a function of the rng and the style (``empty`` and ``texture`` are drawn in place)."""
 

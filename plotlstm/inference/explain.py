@@ -73,23 +73,24 @@ def _sweep(
     background = (
         x[:, :, :, :2].median(dim=3, keepdim=True).values.median(dim=2, keepdim=True).values
     )  # (B, 3, 1, 1)
+    b = len(x)
     if hasattr(net, "trunk") and sweep == "features":
-        features, blank = net.trunk(x), net.trunk(background.expand_as(x).contiguous())  # (B, C, h, w)
-        base = _logit(net.top(features), classes)
+        both = net.trunk(torch.cat([x, background.expand_as(x)]))  # the image's features and a blank plot's
+        features, blank = both[:b], both[b:]  # (B, C, h, w)
         w = features.shape[-1]
         occluded = features.unsqueeze(1).repeat(1, w, 1, 1, 1)  # (B, w, C, h, w)
         for k in range(w):
             occluded[:, k, :, :, k] = blank[:, :, :, k]
-        logits = net.top(occluded.flatten(0, 1))  # (B * w, classes)
+        logits = net.top(torch.cat([features, occluded.flatten(0, 1)]))  # one call: (B + B * w, classes)
         band = s // w
     else:
-        base = _logit(net(x), classes)
         starts = list(range(0, s, band))
         occluded = x.unsqueeze(1).repeat(1, len(starts), 1, 1, 1)  # (B, K, 3, S, S)
         for k, start in enumerate(starts):
             occluded[:, k, :, :, start : start + band] = background
-        logits = net(occluded.flatten(0, 1))  # (B * K, classes)
+        logits = net(torch.cat([x, occluded.flatten(0, 1)]))  # one call: (B + B * K, classes)
         w = len(starts)
+    base, logits = _logit(logits[:b], classes), logits[b:]
     drop = base.unsqueeze(1) - _logit(logits, classes.repeat_interleave(w)).view(len(x), w)
     return drop.repeat_interleave(band, dim=1)[:, :s] / band
 

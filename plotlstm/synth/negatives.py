@@ -7,8 +7,8 @@ the rule generalises. Image ``index`` depends only on ``(seed, index)`` and the 
 through :data:`KINDS`:
 
 * ``qq``: a normal QQ plot of a normal, heavy-tailed or skewed sample (points along a rising line);
-* ``trend``: y against x with a clear linear or exponential trend (a residual plot has none), under the
-  style's smoother or a fitted regression line (seaborn's ``regplot``);
+* ``trend``: y against x with a linear or exponential trend of R^2 0.2-0.98 (a residual plot has none), in any
+  units, points only, under the style's smoother or under a fitted regression line (seaborn's ``regplot``);
 * ``histogram`` and ``bars``: bar charts;
 * ``lines``: one to four line series (time series, curves), with or without a marker at each point;
 * ``box``: box plots of two to eight groups (upright or sideways), whiskers and outlying points;

@@ -202,14 +202,13 @@ class PlotClassifier:
         items = [inputs] if single else list(inputs)
         images = torch.stack([self.prepare(x) for x in items]).to(self.device)
         if classes is None:
-            index = self.probabilities([images]).argmax(1)
+            names = [self.classes[int(i)] for i in self.probabilities([images]).argmax(1)]
         else:
             names = [classes] * len(items) if isinstance(classes, str) else list(classes)
             unknown = [c for c in names if c not in self.classes]
             if unknown:
                 raise DataError(f"classes: {unknown[0]!r} is not one of the model's classes {self.classes}")
-            index = torch.tensor([self.classes.index(c) for c in names])
-        names = [self.classes[int(i)] for i in index]
+        index = torch.tensor([self.classes.index(c) for c in names])
         evidence = column_evidence(self.net, images, index.to(self.device), names=names).float().cpu().numpy()
         return evidence[0] if single else evidence
 

@@ -257,6 +257,10 @@ def _labelled(
     return cv.to_uint8()
 
 
+POINTS_ONLY = {"zero_line": False, "smoother": False, "band": False, "labels": False}
+"""Style fields of statsmodels' point plots: no zero line, smoother, band or R's labels."""
+
+
 def _leverage_resid2(rng: np.random.Generator, st: Style) -> np.ndarray:
     """statsmodels' ``plot_leverage_resid2``: leverage against the normalized squared residuals, a pile in a
     corner with a long tail, the large points labelled."""
@@ -266,10 +270,7 @@ def _leverage_resid2(rng: np.random.Generator, st: Style) -> np.ndarray:
         title=("Leverage vs. Normalized residuals squared" if rng.random() < 0.6 else ""),
         xlabel="Normalized residuals**2",
         ylabel="Leverage",
-        zero_line=False,
-        smoother=False,
-        band=False,
-        labels=False,
+        **POINTS_ONLY,
     )
     large = (np.abs(std) > 1.96) | (h > 2 * h.mean())
     pixels = render_array(r2, h, st)
@@ -287,10 +288,7 @@ def _influence(rng: np.random.Generator, st: Style) -> np.ndarray:
         title=("Influence Plot" if rng.random() < 0.6 else ""),
         xlabel="H Leverage",
         ylabel="Studentized Residuals",
-        zero_line=False,
-        smoother=False,
-        band=False,
-        labels=False,
+        **POINTS_ONLY,
         point_alpha=float(rng.uniform(0.4, 0.8)),
     )
     left, top, right, bottom, _ = _region(st)

@@ -101,7 +101,11 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=SEED, help=f"the fits' seed ({SEED}: the reported one; tune on others)"
     )
-    parser.add_argument("--band", type=int, help="occluded columns at a time (CNNs; default explain.BAND)")
+    parser.add_argument(
+        "--band",
+        type=int,
+        help="occluded columns at a time (CNNs; default explain.BAND, WIDE_BAND for fans and curves)",
+    )
     parser.add_argument(
         "--sweep",
         choices=("auto", "features", "input"),
@@ -111,7 +115,7 @@ def main() -> None:
     parser.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
     args = parser.parse_args()
     if args.band:
-        explain_module.BAND = args.band
+        explain_module.BAND = explain_module.WIDE_BAND = args.band
     explain_module.SWEEP = args.sweep
     clf = load_classifier(args.ckpt, device="cpu")
     rng = np.random.default_rng(args.seed)
@@ -168,8 +172,10 @@ def main() -> None:
     print(f"cost on the named plots: classifying {seconds['classify']:.2f} s, explaining {seconds['explain']:.2f} s "
           f"({ratio:.2f}x the classification; goal <= 2x)")  # fmt: skip
     sweeps = {c: "input" if c in explain_module.INPUT_SWEEP else "features" for c in by_class}
-    if explain_module.SWEEP != "auto":
-        sweeps = dict.fromkeys(by_class, explain_module.SWEEP)
+    if explain_module.SWEEP != "auto" or not hasattr(clf.net, "trunk"):
+        sweeps = dict.fromkeys(by_class, explain_module.SWEEP if hasattr(clf.net, "trunk") else "input")
+    if hasattr(clf.net, "explain_steps"):
+        sweeps = dict.fromkeys(by_class, "exact, per step")
     print("  median explain / classify per plot: " + ", ".join(
         f"{c} {np.median(v):.2f}x ({sweeps[c]} sweep)" for c, v in by_class.items()
     ))  # fmt: skip

@@ -608,6 +608,30 @@ def widest_first(where: list[Interval], fitted: np.ndarray, residuals: np.ndarra
     return sorted(where, key=spread, reverse=True)
 
 
+def bend_first(where: list[Interval], fitted: np.ndarray, residuals: np.ndarray) -> list[Interval]:
+    """A curve's stretches, the one where a change of slope explains most of the residuals first: the residuals
+    are fitted by a line with a hinge (``(fitted - k)+``) at 5 knots ``k`` across each stretch, and a stretch
+    scores the largest drop of their sum of squares. The network says that the residuals bend; the data tell
+    where they bend most (``locate`` orders the top 5 and keeps 3; chosen with :data:`explain.BAND` on
+    ``benchmarks/where.py --seed 1`` and ``--seed 2``)."""
+    total = float(np.sum(residuals**2))
+
+    def drop(w: Interval) -> float:
+        best = 0.0
+        for k in np.linspace(w.low, w.high, 5):
+            design = np.column_stack([np.ones_like(fitted), fitted, np.maximum(fitted - k, 0)])
+            rss = np.linalg.lstsq(design, residuals, rcond=None)[1]
+            best = max(best, total - float(rss[0]) if len(rss) else 0.0)
+        return best
+
+    return sorted(where, key=drop, reverse=True)
+
+
+ORDER = {"heteroskedastic": widest_first, "nonlinear": bend_first}
+"""Classes whose top 5 stretches the data reorder (3 kept): the network finds the stretches, the residuals tell
+which is the wide end of a fan or the sharpest bend of a curve."""
+
+
 def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[CheckResult]:
     """``where`` (and for ``outlier``, ``rows``) of each result whose verdict is a violation, in one batch."""
     from plotlstm.inference.explain import column_evidence, intervals
@@ -630,8 +654,8 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
         r = results[i]
         axis = fitted_axis(r.fitted, r.residuals, style, len(ev))
         inside = np.isfinite(axis)
-        if r.label == "heteroskedastic":  # the widest of the top 5 stretches first, 3 kept
-            where = widest_first(intervals(ev[inside], axis[inside], top=5), r.fitted, r.residuals)[:3]
+        if r.label in ORDER:  # the widest (sharpest) of the top 5 stretches first, 3 kept
+            where = ORDER[r.label](intervals(ev[inside], axis[inside], top=5), r.fitted, r.residuals)[:3]
         else:
             where = intervals(ev[inside], axis[inside])
         rows: list[int] = []

@@ -169,7 +169,8 @@ def test_the_feature_sweep_cuts_the_network_where_it_runs_whole() -> None:
     old = explain.SWEEP
     try:
         explain.SWEEP = "input"
-        torch.testing.assert_close(mixed[1], explain.column_evidence(net, x[1:], torch.tensor([1]))[0])
+        alone = explain.column_evidence(net, x[1:], torch.tensor([1]), band=explain.WIDE_BAND)[0]
+        torch.testing.assert_close(mixed[1], alone)  # a fan's input sweep in bands of WIDE_BAND columns
     finally:
         explain.SWEEP = old
     assert not torch.allclose(mixed[1], by_features[1])
@@ -184,3 +185,19 @@ def test_a_fans_widest_stretch_comes_first() -> None:
     residuals = rng.normal(size=2000) * (0.2 + fitted)  # wide at the right
     where = [Interval(0, 3, 0.6), Interval(7, 10, 0.3), Interval(4, 4.001, 0.1)]  # the last holds < 10 rows
     assert [w.low for w in widest_first(where, fitted, residuals)] == [7, 0, 4]
+
+
+def test_a_curves_sharpest_bend_comes_first() -> None:
+    """A hinge at 7 in the mean: fitted by a line, the residuals bend most there, not where the evidence is."""
+    from plotlstm.inference.check import bend_first
+    from plotlstm.inference.explain import Interval
+
+    rng = np.random.default_rng(5)
+    fitted = rng.uniform(0, 10, 2000)
+    mean = 3 * np.maximum(fitted - 7, 0)
+    residuals = mean - np.polyval(np.polyfit(fitted, mean, 1), fitted) + rng.normal(scale=0.3, size=2000)
+    where = [Interval(0, 2, 0.5), Interval(8.5, 10, 0.3), Interval(6, 7.5, 0.2)]
+    assert [w.low for w in bend_first(where, fitted, residuals)][0] == 6
+    mean = -2 * np.maximum(1 - fitted, 0)  # a concave bend at 1: the stretch 0..2 first
+    residuals = mean - np.polyval(np.polyfit(fitted, mean, 1), fitted) + rng.normal(scale=0.3, size=2000)
+    assert [w.low for w in bend_first(where, fitted, residuals)][0] == 0

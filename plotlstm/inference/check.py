@@ -88,6 +88,9 @@ class CheckResult(Result):
     rows: list[int] = field(default_factory=list)
     """For ``outlier``: the rows (of the plotted data, counted from 0) in the columns that speak for it (positive
     evidence) farther than 3.5 robust sds from zero, farthest first."""
+    x_axis: dict[str, float] = field(default_factory=dict)
+    """With ``where``: the plot area's edges as shares of the image's width (``left``, ``right``) and the fitted
+    values there (``low``, ``high``), to draw the stretches under the plot (:meth:`strip`)."""
 
     KEY: ClassVar[str] = "fit"
     HEADINGS: ClassVar[tuple[str, ...]] = ("verdict", "p", "picture alone", "n")
@@ -119,7 +122,7 @@ class CheckResult(Result):
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: name, class, confidence, probabilities, the test (p_value, null_plots, evidence, design,
-        image_class, note, summary), where, rows, n, dropped, error."""
+        image_class, note, summary), where, rows, x_axis, n, dropped, error."""
         return {
             "name": self.name,
             "class": self.label,
@@ -134,10 +137,27 @@ class CheckResult(Result):
             "summary": self.summary if self.ok else "",
             "where": [w.as_dict() for w in self.where],
             "rows": list(self.rows),
+            "x_axis": dict(self.x_axis),
             "n": self.n,
             "dropped": self.dropped,
             "error": self.error,
         }
+
+    def strip(self) -> list[dict[str, float]]:
+        """The stretches of ``where`` as segments under the plot: ``left`` and ``width`` as shares of the image's
+        width, and the ``share`` of the evidence."""
+        if not self.where or not self.x_axis:
+            return []
+        a = self.x_axis
+        scale = (a["right"] - a["left"]) / ((a["high"] - a["low"]) or 1.0)
+        return [
+            {
+                "left": a["left"] + (w.low - a["low"]) * scale,
+                "width": (w.high - w.low) * scale,
+                "share": w.share,
+            }
+            for w in self.where
+        ]
 
     def cells(self) -> list[str]:
         """The verdict ("no evidence" for a tested ``none``), its p-value, the picture's label with its
@@ -193,6 +213,16 @@ class CheckResult(Result):
             for c, p in self.probabilities.items()
         )
         source = base64.b64encode(self.png()).decode("ascii")
+        strip = "".join(  # where along the fitted values, under the plot's x axis
+            f'<span style="position:absolute;left:{100 * g["left"]:.1f}%;width:{max(100 * g["width"], 1):.1f}%;'
+            f'height:8px;background:#dc2626;opacity:{0.3 + 0.7 * g["share"]:.2f}"></span>'
+            for g in self.strip()
+        )
+        if strip:
+            strip = (
+                '<div title="where the evidence lies along the fitted values" style="position:relative;'
+                f'width:240px;height:8px;background:#f1f5f9;margin-top:2px">{strip}</div>'
+            )
         dropped = f", {self.dropped} non-finite rows dropped" if self.dropped else ""
         test = f"{self.n} observations{dropped}"
         if self.p_value is not None:
@@ -201,8 +231,8 @@ class CheckResult(Result):
             test += f"; {self.note}"
         return (
             '<div style="display:flex;gap:12px;align-items:flex-start;margin:4px 0">'
-            f'<img src="data:image/png;base64,{source}" width="240" height="240" alt="residual plot">'
-            f"<div>{title}: <b>{html.escape(self.summary)}</b>"
+            f'<div><img src="data:image/png;base64,{source}" width="240" height="240" alt="residual plot">'
+            f"{strip}</div><div>{title}: <b>{html.escape(self.summary)}</b>"
             f'<div style="color:#6b7280;font-size:90%">{html.escape(test)}</div>{bars}</div></div>'
         )
 
@@ -653,6 +683,14 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
     for i, ev in zip(found, evidence, strict=True):
         r = results[i]
         axis = fitted_axis(r.fitted, r.residuals, style, len(ev))
+        left, _, right, _, _ = _region(style)
+        x0, x1, _, _ = plot_limits(r.fitted, r.residuals, style.labels)
+        x_axis = {
+            "left": left / style.width,
+            "right": right / style.width,
+            "low": float(x0),
+            "high": float(x1),
+        }
         inside = np.isfinite(axis)
         if r.label in ORDER:  # the widest (sharpest) of the top 5 stretches first, 3 kept
             where = ORDER[r.label](intervals(ev[inside], axis[inside], top=5), r.fitted, r.residuals)[:3]
@@ -661,7 +699,7 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
         rows: list[int] = []
         if r.label == "outlier" and where:
             rows = flagged_rows(r.fitted, r.residuals, ev[inside], axis[inside])
-        out[i] = replace(r, where=where, rows=rows)
+        out[i] = replace(r, where=where, rows=rows, x_axis=x_axis)
     return out
 
 

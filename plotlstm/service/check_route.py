@@ -323,7 +323,11 @@ def add_check_routes(app: FastAPI) -> None:
                 located = await asyncio.to_thread(
                     where, request.app.state.classifier, data, image, answer["class"]
                 )
-                answer |= {"where": [w.as_dict() for w in located.where], "rows": located.rows}
+                answer |= {
+                    "where": [w.as_dict() for w in located.where],
+                    "rows": located.rows,
+                    "x_axis": located.x_axis,
+                }
             if payload.get("plot"):
                 answer["plot"] = _png_data_url(image)
             answers[i] = answer

@@ -174,6 +174,7 @@ def test_explain_on_classify_and_where_on_check(client: TestClient, small: PlotC
         assert (
             checked["where"] == [pytest.approx(w.as_dict()) for w in library.where]
             and checked["rows"] == library.rows
+            and checked["x_axis"] == pytest.approx(library.x_axis)
         )
 
 

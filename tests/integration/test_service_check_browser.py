@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -58,6 +59,31 @@ def test_model_line_examples_and_pasted_columns(tmp_path: Path) -> None:
             page.fill("#columns", "1,2\n3,oops\n")
             page.click("#check")
             expect(page.locator("#status")).to_contain_text('line 2: not two numbers: "3,oops"')
+
+            # where the evidence lies: a strip under the plot, its segment under those fitted values
+            def with_where(route: Any) -> None:
+                response = route.fetch()
+                body = response.json()
+                body["results"][0] |= {
+                    "where": [{"low": 5.0, "high": 7.5, "share": 1.0}],
+                    "x_axis": {"left": 0.25, "right": 0.75, "low": 0.0, "high": 10.0},
+                }
+                route.fulfill(response=response, json=body)
+
+            page.route("**/v1/check", with_where)
+            page.fill("#columns", pasted)
+            page.click("#check")
+            segment = page.locator(".result").first.locator("[data-testid=where-strip] .seg")
+            expect(segment).to_have_count(1, timeout=30_000)
+            image = page.locator(".result img").first.bounding_box()
+            box = segment.bounding_box()
+            assert image and box and box["y"] >= image["y"] + image["height"]  # under the plot
+            inner = image["width"] - 2  # the image inside its 1-px border
+            assert box["x"] == pytest.approx(
+                image["x"] + 1 + 0.5 * inner, abs=2
+            )  # fitted 5 of 0..10 at 25-75 %
+            assert box["width"] == pytest.approx(0.125 * inner, abs=2)
+            page.unroute("**/v1/check")
 
             page.reload()  # classified once: no longer a first-time visitor
             expect(page.locator("#examples")).not_to_have_attribute("open", "")

@@ -76,6 +76,18 @@ def test_outlier_rows_are_the_far_points_in_the_flagged_stretches(four_class_ckp
     assert sum(w.share for w in located[0].where) <= 1 + 1e-9
     row = located[0].as_dict()
     assert row["where"][0].keys() == {"low", "high", "share"} and row["rows"] == located[0].rows
+    # the strip under the plot: each stretch where the model input's columns of those fitted values lie
+    size = clf.prepare(result.image).shape[-1]  # the model input's columns
+    axis = fitted_axis(fitted, residuals, R_STYLE, size)
+    centres = (np.arange(size) + 0.5) / size
+    for w, seg in zip(located[0].where, located[0].strip(), strict=True):
+        columns = centres[(axis >= w.low - 1e-9) & (axis <= w.high + 1e-9)]
+        assert seg["left"] == pytest.approx(columns[0], abs=1e-6)
+        assert seg["left"] + seg["width"] == pytest.approx(columns[-1], abs=1e-6)
+    assert row["x_axis"] == located[0].x_axis and 0 < row["x_axis"]["left"] < row["x_axis"]["right"] < 1
+    html = located[0]._repr_html_()
+    assert f"left:{100 * located[0].strip()[0]['left']:.1f}%" in html  # the notebook draws it under the plot
+    assert "left:" not in located[1]._repr_html_() and located[1].strip() == []
 
 
 def test_flagged_rows_are_far_points_in_flagged_columns() -> None:

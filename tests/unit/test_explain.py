@@ -213,3 +213,27 @@ def test_a_curves_sharpest_bend_comes_first() -> None:
     mean = -2 * np.maximum(1 - fitted, 0)  # a concave bend at 1: the stretch 0..2 first
     residuals = mean - np.polyval(np.polyfit(fitted, mean, 1), fitted) + rng.normal(scale=0.3, size=2000)
     assert [w.low for w in bend_first(where, fitted, residuals)][0] == 0
+
+
+def test_a_caps_stretch_with_the_capped_rows_comes_first() -> None:
+    """y capped at its 85th percentile: the stretch holding the tied rows first, whatever the evidence said;
+    without ties (no hard cap) the evidence's order stays."""
+    from plotlstm.inference.check import capped_first
+    from plotlstm.inference.explain import Interval
+
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0, 10, 2000)
+    y = np.minimum(x + rng.normal(size=2000), np.quantile(x, 0.85))
+    design = np.column_stack([np.ones_like(x), x])
+    fitted = design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    where = [Interval(0, 3, 0.6), Interval(4, 6, 0.3), Interval(7.5, 10, 0.1)]
+    assert [w.low for w in capped_first(where, fitted, y - fitted)] == [
+        7.5,
+        0,
+        4,
+    ]  # no capped rows: as before
+    floored = np.maximum(x + rng.normal(size=2000), 2.0)  # a floor: the ties at the smallest value
+    fitted = design @ np.linalg.lstsq(design, floored, rcond=None)[0]
+    assert capped_first(where, fitted, floored - fitted)[0].low == 0
+    free = x + rng.normal(size=2000)
+    assert capped_first(where, x, free - x) == where

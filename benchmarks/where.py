@@ -171,13 +171,15 @@ def main() -> None:
     ratio = seconds["explain"] / max(seconds["classify"], 1e-9)
     print(f"cost on the named plots: classifying {seconds['classify']:.2f} s, explaining {seconds['explain']:.2f} s "
           f"({ratio:.2f}x the classification; goal <= 2x)")  # fmt: skip
-    sweeps = {c: "input" if c in explain_module.INPUT_SWEEP else "features" for c in by_class}
+    sweeps = {c: "input sweep" if c in explain_module.INPUT_SWEEP else "features sweep" for c in by_class}
     if explain_module.SWEEP != "auto" or not hasattr(clf.net, "trunk"):
-        sweeps = dict.fromkeys(by_class, explain_module.SWEEP if hasattr(clf.net, "trunk") else "input")
+        sweeps = dict.fromkeys(
+            by_class, f"{explain_module.SWEEP if hasattr(clf.net, 'trunk') else 'input'} sweep"
+        )
     if hasattr(clf.net, "explain_steps"):
         sweeps = dict.fromkeys(by_class, "exact, per step")
     print("  median explain / classify per plot: " + ", ".join(
-        f"{c} {np.median(v):.2f}x ({sweeps[c]} sweep)" for c, v in by_class.items()
+        f"{c} {np.median(v):.2f}x ({sweeps[c]})" for c, v in by_class.items()
     ))  # fmt: skip
 
 

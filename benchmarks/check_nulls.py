@@ -5,7 +5,10 @@ real designs (``plotlstm.synth.designs``), n from 20 to 100,000, each checked wi
 flagged by the test (``p <= alpha``), by the picture alone (the model's label is not ``none``), and by the classic
 tests (Jarque-Bera, Breusch-Pagan, RESET, Bonferroni outlier; the smallest p below alpha/4). Power: fits of each
 violation at the visible strength, n up to 5,000: the share named right by each verdict; and balanced accuracy
-(the mean over the six classes of the share named right, ``none`` included) by n.
+(the mean over the six classes of the share named right, ``none`` included) by n. The picture alone flags far
+more correct fits at small n than the test, so it is also compared at the test's size: ``sized``, the picture's
+verdict thresholded per n (a fit is flagged when ``1 - P(none)`` exceeds the quantile of the correct fits' that
+flags as many of them as the test did, and named by its most probable other class).
 
 Run: ``python benchmarks/check_nulls.py [--fits 25] [--big-fits 10] [--ckpt RUN] [--null-plots 19] [--n 20 50]
 [--correct-only]`` (the drawing of the designs
@@ -19,6 +22,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -97,8 +102,9 @@ def main() -> None:
     print("\nnamed right, % of violated fits (visible strength), and balanced accuracy over the six classes")
     for n in small_n:
         cell = by_n[n]
+        sized(cell)
         parts = []
-        for v in VERDICTS:
+        for v in (*VERDICTS, "sized"):
             recalls = [
                 sum(r[v] == c for r in cell if r["truth"] == c) / max(1, sum(r["truth"] == c for r in cell))
                 for c in ("none", *VIOLATIONS)
@@ -111,6 +117,15 @@ def main() -> None:
     for c in VIOLATIONS:
         cell = [r for r in rows if r["truth"] == c and r["n"] >= 300]
         print(f"  {c:16s} " + " / ".join(rate(cell, v, lambda x, c=c: x == c) for v in VERDICTS))
+
+
+def sized(cell: list[dict[str, Any]]) -> None:
+    """Each row's ``sized`` verdict: the picture's, at the share of correct fits the test flagged in ``cell``."""
+    correct = [r for r in cell if r["truth"] == "none"]
+    size = sum(r["test"] != "none" for r in correct) / max(1, len(correct))
+    cut = float(np.quantile([r["spoiled"] for r in correct], 1 - size)) if correct else 1.0
+    for r in cell:
+        r["sized"] = r["worst"] if r["spoiled"] > cut else "none"
 
 
 def named(rows: list[dict[str, Any]], verdict: str) -> float:

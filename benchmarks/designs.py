@@ -81,9 +81,11 @@ def run_cell(task: tuple[str, int, str, int, float, int, int, float, bool]) -> l
     for model, classifier in _classifiers.items():
         checked = decide_many(pending, [design] * fits, classifier, alpha, seed)
         for r, classic_label in zip(checked, classic_verdicts, strict=True):
+            others = {c: q for c, q in r.probabilities.items() if c != "none"}
             rows.append(
                 {"model": model, "design": design, "n": n, "truth": label, "image": r.image_label,
-                 "test": r.label, "p": r.p_value, "classic": classic_label}
+                 "test": r.label, "p": r.p_value, "classic": classic_label,
+                 "spoiled": 1.0 - r.probabilities.get("none", 0.0), "worst": max(others, key=others.get)}
             )  # fmt: skip
     return rows
 

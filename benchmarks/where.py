@@ -91,6 +91,17 @@ def overlaps(places: np.ndarray, low: float, high: float) -> bool:
     return bool(np.any((places[:, 1] >= low) & (places[:, 0] <= high)))
 
 
+def how(net: object, cls: str) -> str:
+    """How ``explain`` finds ``cls``'s evidence in ``net``."""
+    if hasattr(net, "explain_steps"):
+        return "exact, per step"
+    if not hasattr(net, "trunk"):
+        return "input sweep"
+    if explain_module.SWEEP != "auto":
+        return f"{explain_module.SWEEP} sweep"
+    return "input sweep" if cls in explain_module.INPUT_SWEEP else "features sweep"
+
+
 def main() -> None:
     import statsmodels.api as sm
 
@@ -171,15 +182,8 @@ def main() -> None:
     ratio = seconds["explain"] / max(seconds["classify"], 1e-9)
     print(f"cost on the named plots: classifying {seconds['classify']:.2f} s, explaining {seconds['explain']:.2f} s "
           f"({ratio:.2f}x the classification; goal <= 2x)")  # fmt: skip
-    sweeps = {c: "input sweep" if c in explain_module.INPUT_SWEEP else "features sweep" for c in by_class}
-    if explain_module.SWEEP != "auto" or not hasattr(clf.net, "trunk"):
-        sweeps = dict.fromkeys(
-            by_class, f"{explain_module.SWEEP if hasattr(clf.net, 'trunk') else 'input'} sweep"
-        )
-    if hasattr(clf.net, "explain_steps"):
-        sweeps = dict.fromkeys(by_class, "exact, per step")
     print("  median explain / classify per plot: " + ", ".join(
-        f"{c} {np.median(v):.2f}x ({sweeps[c]})" for c, v in by_class.items()
+        f"{c} {np.median(v):.2f}x ({how(clf.net, c)})" for c, v in by_class.items()
     ))  # fmt: skip
 
 

@@ -595,13 +595,20 @@ def _decide(
     return results
 
 
-def fitted_axis(fitted: np.ndarray, residuals: np.ndarray, style: Style, columns: int) -> np.ndarray:
-    """The fitted value at the centre of each of the model input's ``columns`` (NaN outside the plot area)."""
+def plot_x(fitted: np.ndarray, residuals: np.ndarray, style: Style) -> dict[str, float]:
+    """The plot area's edges as shares of the image's width (``left``, ``right``) and the fitted values there
+    (``low``, ``high``), as the renderer draws them."""
     left, _, right, _, _ = _region(style)
     x0, x1, _, _ = plot_limits(fitted, residuals, style.labels)
-    centre = (np.arange(columns) + 0.5) * style.width / columns
-    value = x0 + (centre - left) / (right - left) * (x1 - x0)
-    return np.where((centre >= left) & (centre <= right), value, np.nan)
+    return {"left": left / style.width, "right": right / style.width, "low": float(x0), "high": float(x1)}
+
+
+def fitted_axis(fitted: np.ndarray, residuals: np.ndarray, style: Style, columns: int) -> np.ndarray:
+    """The fitted value at the centre of each of the model input's ``columns`` (NaN outside the plot area)."""
+    a = plot_x(fitted, residuals, style)
+    centre = (np.arange(columns) + 0.5) / columns
+    value = a["low"] + (centre - a["left"]) / (a["right"] - a["left"]) * (a["high"] - a["low"])
+    return np.where((centre >= a["left"]) & (centre <= a["right"]), value, np.nan)
 
 
 OUTLIER_SDS = 3.5
@@ -642,7 +649,7 @@ def bend_first(where: list[Interval], fitted: np.ndarray, residuals: np.ndarray)
     """A curve's stretches, the one where a change of slope explains most of the residuals first: the residuals
     are fitted by a line with a hinge (``(fitted - k)+``) at 5 knots ``k`` across each stretch, and a stretch
     scores the largest drop of their sum of squares. The network says that the residuals bend; the data tell
-    where they bend most (``locate`` orders the top 5 and keeps 3; chosen with :data:`explain.BAND` on
+    where they bend most (``locate`` orders the top 5 and keeps 3; chosen with :data:`explain.WIDE_BAND` on
     ``benchmarks/where.py --seed 1`` and ``--seed 2``)."""
     total = float(np.sum(residuals**2))
 
@@ -697,14 +704,6 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
     for i, ev in zip(found, evidence, strict=True):
         r = results[i]
         axis = fitted_axis(r.fitted, r.residuals, style, len(ev))
-        left, _, right, _, _ = _region(style)
-        x0, x1, _, _ = plot_limits(r.fitted, r.residuals, style.labels)
-        x_axis = {
-            "left": left / style.width,
-            "right": right / style.width,
-            "low": float(x0),
-            "high": float(x1),
-        }
         inside = np.isfinite(axis)
         if r.label in ORDER:  # the top 5 stretches in the data's order, 3 kept
             where = ORDER[r.label](intervals(ev[inside], axis[inside], top=5), r.fitted, r.residuals)[:3]
@@ -713,7 +712,7 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
         rows: list[int] = []
         if r.label == "outlier" and where:
             rows = flagged_rows(r.fitted, r.residuals, ev[inside], axis[inside])
-        out[i] = replace(r, where=where, rows=rows, x_axis=x_axis)
+        out[i] = replace(r, where=where, rows=rows, x_axis=plot_x(r.fitted, r.residuals, style))
     return out
 
 

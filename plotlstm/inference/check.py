@@ -205,7 +205,7 @@ class CheckResult(Result):
             return f'<div style="color:#b91c1c">{title}: {html.escape(self.error)}</div>'
         bars = "".join(
             '<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="width:64px;{"font-weight:600" if c == self.label else ""}">{html.escape(c)}</span>'
+            f'<span style="width:112px;{"font-weight:600" if c == self.label else ""}">{html.escape(c)}</span>'
             '<span style="display:inline-block;width:160px;height:12px;background:#f1f5f9">'
             f'<span style="display:block;height:12px;width:{100 * p:.1f}%;'
             f'background:{"#2563eb" if c == self.label else "#cbd5e1"}"></span></span>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -65,6 +66,41 @@ def test_page_shows_the_class_of_a_picked_plot(tmp_path: Path) -> None:
             second = page.locator(f'.result[data-filename="{plots[1].name}"]')
             expect(second.locator(".predicted")).to_have_text(expected[1].label, timeout=30_000)
             expect(page.locator(".result")).to_have_count(2)
+
+            # the page asks for the evidence; a violation's stretches (shares of the axes box found in the image)
+            # are drawn under the picture
+            asked: list[str] = []
+
+            def as_outlier(route: Any) -> None:  # an answer of the service's shape (multipart bodies can't be
+                asked.append(route.request.url)  # passed on by route.fetch)
+                probabilities = dict.fromkeys(CLASSES, 0.0) | {"outlier": 1.0}
+                answer = {"filename": plots[0].name, "class": "outlier", "confidence": 1.0}
+                answer |= {
+                    "probabilities": probabilities,
+                    "where": [{"low": 0.5, "high": 0.75, "share": 1.0}],
+                }
+                answer |= {"plot_area": {"left": 0.2, "right": 0.8}}
+                route.fulfill(json={"model": {}, "results": [answer]})
+
+            page.route("**/v1/classify*", as_outlier)
+            page.set_input_files("#files", str(plots[0]))
+            expect(page.locator(".result")).to_have_count(3, timeout=30_000)
+            third = page.locator(".result").first  # the newest card comes first
+            segment = third.locator("[data-testid=where-strip] .seg")
+            expect(segment).to_have_count(1, timeout=30_000)
+            assert asked and "explain=true" in asked[0]
+            page.wait_for_function("[...document.querySelectorAll('.result img')].every(i => i.complete)")
+            image, box = third.locator("img").bounding_box(), segment.bounding_box()
+            assert image and box and box["y"] >= image["y"] + image["height"]
+            inner = image["width"] - 2
+            assert box["x"] == pytest.approx(
+                image["x"] + 1 + 0.5 * inner, abs=2
+            )  # 0.2 + 0.5 x 0.6 of the width
+            assert box["width"] == pytest.approx(0.15 * inner, abs=2)
+            expect(second.locator("[data-testid=where-strip]")).to_have_count(
+                0 if expected[1].label in ("none", "unrecognized") else 1
+            )
+            page.unroute("**/v1/classify*")
 
             # a file that is not an image: the error shows, and the page goes on
             bad = tmp_path / "notes.txt"

@@ -603,9 +603,9 @@ def plot_x(fitted: np.ndarray, residuals: np.ndarray, style: Style) -> dict[str,
     return {"left": left / style.width, "right": right / style.width, "low": float(x0), "high": float(x1)}
 
 
-def fitted_axis(fitted: np.ndarray, residuals: np.ndarray, style: Style, columns: int) -> np.ndarray:
-    """The fitted value at the centre of each of the model input's ``columns`` (NaN outside the plot area)."""
-    a = plot_x(fitted, residuals, style)
+def fitted_axis(a: dict[str, float], columns: int) -> np.ndarray:
+    """The fitted value at the centre of each of the model input's ``columns`` (NaN outside the plot area ``a``,
+    :func:`plot_x`)."""
     centre = (np.arange(columns) + 0.5) / columns
     value = a["low"] + (centre - a["left"]) / (a["right"] - a["left"]) * (a["high"] - a["low"])
     return np.where((centre >= a["left"]) & (centre <= a["right"]), value, np.nan)
@@ -703,7 +703,8 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
     out = list(results)
     for i, ev in zip(found, evidence, strict=True):
         r = results[i]
-        axis = fitted_axis(r.fitted, r.residuals, style, len(ev))
+        x_axis = plot_x(r.fitted, r.residuals, style)
+        axis = fitted_axis(x_axis, len(ev))
         inside = np.isfinite(axis)
         if r.label in ORDER:  # the top 5 stretches in the data's order, 3 kept
             where = ORDER[r.label](intervals(ev[inside], axis[inside], top=5), r.fitted, r.residuals)[:3]
@@ -712,7 +713,7 @@ def locate(results: list[CheckResult], classifier: Any, style: Style) -> list[Ch
         rows: list[int] = []
         if r.label == "outlier" and where:
             rows = flagged_rows(r.fitted, r.residuals, ev[inside], axis[inside])
-        out[i] = replace(r, where=where, rows=rows, x_axis=plot_x(r.fitted, r.residuals, style))
+        out[i] = replace(r, where=where, rows=rows, x_axis=x_axis)
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from plotlstm.inference import explain
-from plotlstm.inference.check import CheckResult, fitted_axis, locate
+from plotlstm.inference.check import CheckResult, fitted_axis, locate, plot_x
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.explain import column_evidence, intervals
 from plotlstm.models.coordconv import CoordConvNet
@@ -55,7 +55,7 @@ def test_intervals_find_the_peak_and_its_share() -> None:
 
 def test_fitted_axis_maps_columns_inside_the_plot_area() -> None:
     fitted = np.linspace(-3, 7, 100)
-    axis = fitted_axis(fitted, np.zeros(100), R_STYLE, 64)
+    axis = fitted_axis(plot_x(fitted, np.zeros(100), R_STYLE), 64)
     inside = axis[np.isfinite(axis)]
     assert 30 < len(inside) < 64 and np.all(np.diff(inside) > 0)
     assert inside[0] < -2.5 and inside[-1] > 6.5  # R's 4 % margins on each side
@@ -78,7 +78,7 @@ def test_outlier_rows_are_the_far_points_in_the_flagged_stretches(four_class_ckp
     assert row["where"][0].keys() == {"low", "high", "share"} and row["rows"] == located[0].rows
     # the strip under the plot: each stretch where the model input's columns of those fitted values lie
     size = clf.prepare(result.image).shape[-1]  # the model input's columns
-    axis = fitted_axis(fitted, residuals, R_STYLE, size)
+    axis = fitted_axis(plot_x(fitted, residuals, R_STYLE), size)
     centres = (np.arange(size) + 0.5) / size
     for w, seg in zip(located[0].where, located[0].strip(), strict=True):
         columns = centres[(axis >= w.low - 1e-9) & (axis <= w.high + 1e-9)]

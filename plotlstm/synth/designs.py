@@ -29,9 +29,9 @@ class DesignError(GeneratorError):
     """A design that cannot be drawn here (a package its data set ships in is missing)."""
 
 
-REVISION = 2
-"""Bumped when the same rng draws another design plot (2: the response in other units, :func:`in_units`);
-recorded in ``generator.json`` of sets with ``design_mix``."""
+REVISION = 3
+"""Bumped when the same rng draws another design plot (2: the response in other units, :func:`in_units`; 3: the
+``factors`` family in the tuning split); recorded in ``generator.json`` of sets with ``design_mix``."""
 
 
 def _factor(rng: np.random.Generator, n: int, levels: int, unbalanced: bool = False) -> np.ndarray:
@@ -39,6 +39,11 @@ def _factor(rng: np.random.Generator, n: int, levels: int, unbalanced: bool = Fa
     p = rng.dirichlet(np.full(levels, 1.5)) if unbalanced else np.full(levels, 1 / levels)
     g = rng.choice(levels, size=n, p=p)
     return (g[:, None] == np.arange(1, levels)[None, :]).astype(float)
+
+
+def _factors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A factor of 3, 4, 6 or 8 levels, balanced or not (the held-out 2 and 12 levels are never drawn)."""
+    return _factor(rng, n, int(rng.choice([3, 4, 6, 8])), unbalanced=bool(rng.random() < 0.5))
 
 
 def _with_interaction(x: np.ndarray) -> np.ndarray:
@@ -57,6 +62,7 @@ DESIGNS: dict[str, Design] = {
     "factor2": lambda rng, n: _factor(rng, n, 2),
     "factor5": lambda rng, n: _factor(rng, n, 5),
     "factor12_unbalanced": lambda rng, n: _factor(rng, n, 12, unbalanced=True),
+    "factors": _factors,
     "two_way": lambda rng, n: np.column_stack([_factor(rng, n, 3), _factor(rng, n, 4, unbalanced=True)]),
     "counts": lambda rng, n: rng.poisson(3, size=(n, 1)).astype(float),
     "binary_and_normal": lambda rng, n: np.column_stack([rng.integers(0, 2, n), rng.normal(size=n)]),
@@ -67,7 +73,16 @@ DESIGNS: dict[str, Design] = {
 """Synthetic design families (X without the intercept)."""
 
 CONTINUOUS_FREE = frozenset(
-    {"factor2", "factor5", "factor12_unbalanced", "two_way", "PlantGrowth", "ToothGrowth", "warpbreaks"}
+    {
+        "factor2",
+        "factor5",
+        "factors",
+        "factor12_unbalanced",
+        "two_way",
+        "PlantGrowth",
+        "ToothGrowth",
+        "warpbreaks",
+    }
 )
 """Designs of factors only (every column a 0/1 dummy; a test keeps the list complete): their fit has one fitted
 value per cell, so a curve in the mean cannot show (the cell means absorb it); ``nonlinear`` is never drawn on
@@ -114,7 +129,7 @@ REAL_DESIGNS: dict[str, RealDesign] = {
 
 SPLITS: dict[str, tuple[str, ...]] = {
     "tuning": (
-        "normal", "uniform", "lognormal", "t3", "factor5", "counts", "time_trend", "ten_with_interaction",
+        "normal", "uniform", "lognormal", "t3", "factor5", "factors", "counts", "time_trend", "ten_with_interaction",
         "cars", "mtcars", "Boston", "iris", "faithful", "Prestige", "quakes", "CPS1985",
     ),
     "held_out": (

@@ -8,6 +8,7 @@ import pytest
 
 from plotlstm.synth.designs import (
     CONTINUOUS_FREE,
+    DESIGNS,
     REAL_DESIGNS,
     SPLITS,
     VIOLATIONS,
@@ -16,6 +17,7 @@ from plotlstm.synth.designs import (
     make_fit,
     real_design_matrix,
 )
+from plotlstm.synth.designs import REVISION as DESIGNS_REVISION
 from plotlstm.synth.diagnostics import classic_tests
 
 
@@ -67,6 +69,17 @@ def test_visible_violations_are_seen_by_their_classic_test(label: str, test: str
     assert np.mean(np.array(correct) < 0.01) <= 0.1
 
 
+def test_the_factors_family_never_draws_the_held_out_levels() -> None:
+    rng = np.random.default_rng(2)
+    drawn = [DESIGNS["factors"](rng, 400) for _ in range(200)]
+    levels = {x.shape[1] + 1 for x in drawn}
+    assert levels == {3, 4, 6, 8}  # never the held-out factor2 / factor12_unbalanced
+    assert all(set(np.unique(x)) <= {0.0, 1.0} and x.sum(axis=1).max() <= 1 for x in drawn)
+    shares = [np.bincount(x.argmax(axis=1) + x.any(axis=1), minlength=x.shape[1] + 1) / 400 for x in drawn]
+    spread = np.array([s.max() - s.min() for s in shares])
+    assert (spread < 0.1).any() and (spread > 0.25).any()  # balanced and unbalanced both drawn
+
+
 def test_unknown_design_is_one_line() -> None:
     with pytest.raises(KeyError, match="design: unknown design 'nope'"):
         draw_design("nope", np.random.default_rng(0), 10)
@@ -96,7 +109,7 @@ def test_design_mix_draws_design_plots_and_records_it(tmp_path) -> None:
     root = generate(tmp_path / "d", ["none", "nonlinear"], 2, 1, seed=5, workers=1, progress=False, n_range=[20, 500],
                     n_scale="log", design_mix=1.0)  # fmt: skip
     settings = json.loads((root / "generator.json").read_text())
-    assert settings["design_mix"] == 1.0 and settings["designs"] == 2
+    assert settings["design_mix"] == 1.0 and settings["designs"] == DESIGNS_REVISION >= 3
     rows = (root / "manifest.csv").read_text().splitlines()[1:]
     assert len(rows) == 6 and all("/" in r.split(",")[6] or r.startswith("none") for r in rows)
     with pytest.raises(ValueError, match="design_mix: a share of plots in"):

@@ -323,7 +323,9 @@ class Fit:
     def ols(self):  # noqa: ANN201 - statsmodels' results
         import statsmodels.api as sm
 
-        return sm.OLS(self.y, np.column_stack([np.ones(len(self.y)), self.x])).fit()
+        # a factor level that no row drew (small n, unbalanced) is an all-zero column: leave it out
+        x = self.x[:, np.ptp(self.x, axis=0) > 0]
+        return sm.OLS(self.y, np.column_stack([np.ones(len(self.y)), x])).fit()
 
 
 def make_fit(

@@ -160,3 +160,19 @@ def test_a_missing_data_package_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     ):
         real_design_matrix("cars")
     real_design_matrix.cache_clear()
+
+
+def test_a_factor_level_no_row_drew_leaves_the_ols_fit_full_rank() -> None:
+    import warnings
+    from dataclasses import replace
+
+    fit = make_fit("factor5", "none", 200, np.random.default_rng(0))
+    empty = fit.x.copy()
+    empty[:, 1] = 0.0  # level 3 drew no row
+    rows = empty.any(axis=1) | (fit.x.sum(axis=1) == 0)  # keep the rows of the other levels only
+    fit = replace(fit, x=empty[rows], y=fit.y[rows])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # statsmodels warns of a rank-deficient design
+        result = fit.ols()
+    assert result.model.exog.shape[1] == fit.x.shape[1]  # the intercept plus the levels drawn
+    assert np.isfinite(result.bse).all()

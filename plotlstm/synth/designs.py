@@ -323,9 +323,13 @@ class Fit:
     def ols(self):  # noqa: ANN201 - statsmodels' results
         import statsmodels.api as sm
 
-        # a factor level that no row drew (small n, unbalanced) is an all-zero column: leave it out
-        x = self.x[:, np.ptp(self.x, axis=0) > 0]
-        return sm.OLS(self.y, np.column_stack([np.ones(len(self.y)), x])).fit()
+        # small n, unbalanced factors: a level no row drew makes [1, X] rank-deficient (the other levels' dummies
+        # then add up to the intercept); keep each column only if it adds to the rank, as R's lm() drops aliased ones
+        columns = [np.ones(len(self.y))]
+        for column in self.x.T:
+            if np.linalg.matrix_rank(np.column_stack([*columns, column])) > len(columns):
+                columns.append(column)
+        return sm.OLS(self.y, np.column_stack(columns)).fit()
 
 
 def make_fit(

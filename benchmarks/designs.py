@@ -10,7 +10,8 @@ flagged when the smallest p is below alpha/4, named by that test). Printed per d
 fits flagged, and each class's recall (the verdict names the class); then pooled by split and n.
 
 ``--split``: ``tuning`` (designs a choice may look at), ``held_out`` (only reported; no choice ever looked at
-them), or ``all``. Nonlinear fits are left out on designs of factors only (a curve cannot show there).
+them), or ``all``. Nonlinear fits are left out on designs of factors only (a curve cannot show there), and
+a bow tie on a design whose fit takes two values (it has no middle: ``designs.visible_kinds``).
 
 Run: ``python benchmarks/designs.py [--split held_out] [--n 50 200 1000 5000] [--fits 10] [--ckpt RUN ...]
 [--classic] [--json out.json]``; several ``--ckpt`` (``bundled`` for the bundled model) are measured on the same
@@ -30,7 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from plotlstm.synth.designs import CONTINUOUS_FREE, SPLITS, VIOLATIONS, VISIBLE_STRENGTH, make_fit
+from plotlstm.synth.designs import (
+    CONTINUOUS_FREE,
+    KINDS,
+    SPLITS,
+    VIOLATIONS,
+    VISIBLE_STRENGTH,
+    make_fit,
+    visible_kinds,
+)
 
 CLASSIC = {
     "jarque_bera": "biased",
@@ -74,7 +83,12 @@ def run_cell(task: tuple[str, int, str, int, float, int, int, float, bool]) -> l
 
     design, n, label, fits, strength, seed, null_plots, alpha, classic = task
     rng = np.random.default_rng([seed, n, sum(map(ord, design)), sum(map(ord, label))])
-    results = [make_fit(design, label, n, rng, strength).ols() for _ in range(fits)]
+    kinds = visible_kinds(design, label)
+    every_kind = kinds == KINDS.get(label, ())  # such a cell draws as it always did
+    results = [
+        make_fit(design, label, n, rng, strength, kind=None if every_kind else str(rng.choice(kinds))).ols()
+        for _ in range(fits)
+    ]
     pending = [prepare(fit, null_plots=null_plots, seed=seed) for fit in results]
     classic_verdicts = [classic_verdict(fit, alpha) if classic else "" for fit in results]
     rows = []

@@ -216,6 +216,19 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 """Each violation's kinds; a fit's kind is drawn uniformly unless given."""
 
+TWO_VALUED = frozenset({"factor2"})
+"""Designs whose fit takes two values (a test keeps the list complete): a bow tie, wide at both ends of the fitted
+values and narrow in the middle, has no middle there and gives both groups the same spread."""
+
+
+def visible_kinds(design: str, label: str) -> tuple[str, ...]:
+    """The kinds of ``label`` a residual plot of ``design`` can show: what ``benchmarks/designs.py`` draws from
+    (training draws every kind)."""
+    kinds = KINDS.get(label, ())
+    if label == "heteroskedastic" and design in TWO_VALUED:
+        return tuple(k for k in kinds if k != "bow_tie")
+    return kinds
+
 
 def _spread(z: np.ndarray, kind: str, ratio: float, rng: np.random.Generator) -> np.ndarray:
     """A multiplier of the error sd whose widest/narrowest ratio over the central 95% of ``z`` is ``ratio``."""

@@ -9,13 +9,16 @@ import pytest
 from plotlstm.synth.designs import (
     CONTINUOUS_FREE,
     DESIGNS,
+    KINDS,
     REAL_DESIGNS,
     SPLITS,
+    TWO_VALUED,
     VIOLATIONS,
     design_names,
     draw_design,
     make_fit,
     real_design_matrix,
+    visible_kinds,
 )
 from plotlstm.synth.designs import REVISION as DESIGNS_REVISION
 from plotlstm.synth.diagnostics import classic_tests
@@ -175,3 +178,21 @@ def test_a_factor_level_no_row_drew_leaves_the_ols_fit_full_rank() -> None:
     assert result.model.exog.shape[1] == fit.x.shape[1]  # the intercept and one dummy fewer
     assert np.allclose(result.resid, fit.y - fit.x @ np.linalg.lstsq(fit.x, fit.y, rcond=None)[0])
     assert np.isfinite(result.bse).all()
+
+
+def test_two_valued_designs_are_exactly_the_listed_ones_and_hide_a_bow_tie() -> None:
+    rng = np.random.default_rng(5)
+    two_valued = {
+        name
+        for name in design_names()
+        if len(np.unique(np.round(make_fit(name, "none", 400, rng).fitted, 8))) <= 2
+    }
+    assert two_valued == set(TWO_VALUED)
+    fit = make_fit("factor2", "heteroskedastic", 2000, rng, kind="bow_tie")
+    sds = [fit.residuals[np.isclose(fit.fitted, v)].std() for v in np.unique(np.round(fit.fitted, 8))]
+    assert max(sds) / min(sds) < 1.2  # the same spread in both groups: nothing to see
+    fan = make_fit("factor2", "heteroskedastic", 2000, rng, kind="exp_mean")
+    sds = [fan.residuals[np.isclose(fan.fitted, v)].std() for v in np.unique(np.round(fan.fitted, 8))]
+    assert max(sds) / min(sds) > 4
+    assert "bow_tie" not in visible_kinds("factor2", "heteroskedastic")
+    assert visible_kinds("factor5", "heteroskedastic") == KINDS["heteroskedastic"]

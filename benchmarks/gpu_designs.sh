@@ -38,8 +38,9 @@ train() { # run-name seed seconds overrides...
   shift 3
   local fit=$((limit - 45)) # Lightning stops fitting then, and still tests and saves
   mkdir -p "$LOGS/$name"
-  timeout "$limit" python3 -m plotlstm.train experiment=general_designs hydra.run.dir="$LOGS/$name" seed="$seed" $SYNTH_ARGS \
-    $TRAIN_ARGS +trainer.max_time="$(printf "00:00:%02d:%02d" $((fit / 60)) $((fit % 60)))" "$@" >"$LOGS/$name/train.log" 2>&1
+  timeout "$limit" python3 -m plotlstm.train experiment=general_designs hydra.run.dir="$LOGS/$name" seed="$seed" \
+    $SYNTH_ARGS $TRAIN_ARGS +trainer.max_time="$(printf "00:00:%02d:%02d" $((fit / 60)) $((fit % 60)))" "$@" \
+    >"$LOGS/$name/train.log" 2>&1
   stamp "$name trained, status $?"
   export_model "$name" "$seed"
 }
@@ -53,6 +54,6 @@ train long 42 $(($(left) - 40)) trainer.max_epochs="$EPOCHS_LONG" &
 long=$!
 wait $recipe $seed43 $long
 stamp "done"
-tar czf "$OUT/logs.tar.gz" --exclude=checkpoints -C "$(dirname "$LOGS")" "$(basename "$LOGS")" "$(basename "$LOGS").generate.log" \
-  2>/dev/null
+tar czf "$OUT/logs.tar.gz" --exclude=checkpoints -C "$(dirname "$LOGS")" "$(basename "$LOGS")" \
+  "$(basename "$LOGS").generate.log" 2>/dev/null
 tail -n 4 "$LOGS"/*/train.log "$LOGS"/*/export.log

@@ -6,7 +6,9 @@ own seed, so plot ids past every training set's are held out from all of them: i
 
 For each checkpoint it prints accuracy (the labels ``predict`` gives, after the ``unrecognized`` rules), recall by
 class, accuracy by sample size n, and how the top probability matches the share right (reliability). With two or
-more checkpoints, each against the first: plots only one got right and McNemar's exact test (statsmodels).
+more checkpoints, each against the first: plots only one got right and McNemar's exact test (statsmodels), on
+all plots and on the residual plots alone. The residual plots' line also gives the share of them answered
+``unrecognized`` (the gates in ``docs/training.md``).
 
 ``--preset general_designs`` draws the held-out ids of the widened preset instead (its design mix included).
 
@@ -75,6 +77,11 @@ def report(name: str, labels: np.ndarray, top: np.ndarray, truth: np.ndarray, ns
     recall = ", ".join(f"{c} {100 * right[truth == c].mean():.1f}%" for c in sorted(set(truth)))
     print(f"\n{name}: {100 * right.mean():.2f}% of {len(right)} ({recall})")
     plots = truth != UNRECOGNIZED
+    if plots.any():
+        lost = 100 * (labels[plots] == UNRECOGNIZED).mean()
+        print(
+            f"  residual plots: {100 * right[plots].mean():.2f}% of {plots.sum()}, {lost:.2f}% answered unrecognized"
+        )
     for lo, hi in N_BINS:
         m = plots & (ns >= lo) & (ns < hi)
         print(
@@ -104,13 +111,17 @@ def main(argv: list[str] | None = None) -> None:
         report(ckpt, labels, top, truth, ns)
         right[ckpt] = labels == truth
     first, *others = args.ckpt
+    plots = truth != UNRECOGNIZED
     for other in others:
-        a, b = right[first], right[other]
-        table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
-        p = mcnemar(table, exact=True).pvalue
-        print(
-            f"\n{other} against {first}: {table[1][0]} only it right, {table[0][1]} only {first}; McNemar p {p:.3f}"
-        )
+        print()
+        for name, keep in (("", slice(None)), (" (residual plots)", plots)):
+            a, b = right[first][keep], right[other][keep]
+            table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
+            p = mcnemar(table, exact=True).pvalue
+            print(
+                f"{other} against {first}{name}: {table[1][0]} only it right, {table[0][1]} only {first}; "
+                f"McNemar p {p:.3f}"
+            )
 
 
 if __name__ == "__main__":

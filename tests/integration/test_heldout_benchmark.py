@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -27,7 +28,13 @@ def test_draws_held_out_ids_and_compares(tmp_path: Path, capsys: pytest.CaptureF
         assert list(expected.getdata()) == list(saved.convert("RGB").getdata())  # the generator's own pixels
     out = capsys.readouterr().out
     assert out.count("of 14 (") == 2 and "n 20-49:" in out
-    assert "0 only it right, 0 only bundled; McNemar p 1.000" in out
+    assert "bundled against bundled: 0 only it right, 0 only bundled; McNemar p 1.000" in out
+    assert "bundled against bundled (residual plots): 0 only it right, 0 only bundled; McNemar p 1.000" in out
+    shares = re.findall(r"residual plots: ([0-9.]+)% of 12, ([0-9.]+)% answered unrecognized", out)
+    assert len(shares) == 2 and shares[0] == shares[1]
+    recall = dict(re.findall(r"(\w+) ([0-9.]+)%", out.split("of 14 (", 1)[1].split(")", 1)[0]))
+    residual = [float(v) for c, v in recall.items() if c != "unrecognized"]  # 2 plots a class each
+    assert len(residual) == 6 and float(shares[0][0]) == pytest.approx(sum(residual) / 6, abs=0.01)
     stamp = files[0].stat().st_mtime_ns
     heldout.main(argv)  # the second run draws nothing
     assert files[0].stat().st_mtime_ns == stamp

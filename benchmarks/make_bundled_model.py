@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--val-fraction", type=float, default=0.05, help="the run's data.val_fraction")
     parser.add_argument("--seed", type=int, default=42, help="the run's seed (train.yaml: 42)")
     parser.add_argument("--out", type=Path, default=BUNDLED_MODEL)
-    parser.add_argument("--quantile", type=float, default=0.002)
+    parser.add_argument("--quantile", type=float, default=0.0005)
     parser.add_argument("--max-threshold", type=float, default=0.6)
     args = parser.parse_args()
     ckpt = Checkpoint.open(args.ckpt)

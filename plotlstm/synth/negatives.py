@@ -199,9 +199,8 @@ def _leverage(rng: np.random.Generator, st: Style) -> np.ndarray:
         labels=bool(rng.random() < 0.5),
     )
     pixels = render_array(h, std, st)
-    if (
-        st.panel != (255, 255, 255) and rng.random() < 0.4
-    ):  # ggplot2's (ggfortify's) panel: no Cook's contours
+    # ggplot2's (ggfortify's) grey panel draws no Cook's contours
+    if st.panel != (255, 255, 255) and rng.random() < 0.4:
         return pixels
     left, top, right, bottom, _ = _region(st)
     lo, hi = float(std.min()), float(std.max())

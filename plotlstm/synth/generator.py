@@ -61,7 +61,14 @@ from plotlstm.synth.simulate import (
     plot_rng,
     simulate,
 )
-from plotlstm.synth.style import DASHES, MARKERS, Style, resolve_style, validate_style_option
+from plotlstm.synth.style import (
+    DASHES,
+    MARKERS,
+    SMOOTHER_METHODS,
+    Style,
+    resolve_style,
+    validate_style_option,
+)
 
 GENERATOR_VERSION = 2
 """Bumped whenever the same settings would draw different images (2: statsmodels lowess, Pillow PNG)."""
@@ -190,6 +197,8 @@ def _style_value_error(key: str, value: Any) -> str | None:
             return f"use one of {', '.join(MARKERS)}"
         if key.endswith("dash") and value not in DASHES:
             return f"use one of {', '.join(DASHES)}"
+        if key == "smoother_method" and value not in SMOOTHER_METHODS:
+            return f"use one of {', '.join(SMOOTHER_METHODS)}"
         return None
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple) or len(value) != len(default):

@@ -6,8 +6,8 @@ Everything is drawn into a float RGB numpy canvas, without matplotlib:
   all points at once with ``numpy.bincount``; overlapping marks composite like cairo's "over"
   (coverage ``1 - prod(1 - a_i)``, accumulated as a sum of logs);
 * the smoother: R's ``lowess`` (span 2/3, 3 robustness iterations, delta 1 % of the x range)
-  computed by statsmodels (:func:`lowess`), reduced to the corners of its piecewise-linear curve
-  and drawn as a 4x supersampled Pillow polyline;
+  computed by statsmodels (:func:`lowess`), or ggplot2's ``loess`` by scikit-misc (:func:`loess`),
+  reduced to the corners of its piecewise-linear curve and drawn as a 4x supersampled Pillow polyline;
 * horizontal/vertical lines (box, ticks, grid, zero line) with exact area coverage;
 * text with Pillow/FreeType (DejaVu Sans from matplotlib's data), cached per string and size;
 * the parts every plot of a style shares (box, title, axis labels) are drawn once and cached;
@@ -81,6 +81,37 @@ def lowess(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):  # statsmodels warns on all-tied windows
         fit = sm_lowess(y, x, frac=2 / 3, it=3, delta=delta, return_sorted=True)
     return fit[:, 0], fit[:, 1]
+
+
+LOESS_POINTS = 80
+"""ggplot2's ``geom_smooth()`` evaluates its curve at 80 points across the x range."""
+
+
+def loess(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ggplot2's and plotnine's ``geom_smooth()`` curve: loess (span 0.75, degree 2, no robustness iterations) by
+    scikit-misc (the netlib code R's ``loess`` runs), at :data:`LOESS_POINTS` points across the x range.
+
+    Where loess cannot fit (too few distinct x values: a factor's fit) the curve is :func:`lowess`'s.
+    """
+    from skmisc.loess import loess as sk_loess
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if len(np.unique(x)) >= 6:
+        try:
+            model = sk_loess(x, y, span=0.75, degree=2, family="gaussian")
+            model.fit()
+            grid = np.linspace(float(x.min()), float(x.max()), LOESS_POINTS)
+            curve = np.asarray(model.predict(grid, stderror=False).values, dtype=np.float64)
+            if np.isfinite(curve).all():
+                return grid, curve
+        except ValueError:  # near-singular local fits
+            pass
+    return lowess(x, y)
+
+
+SMOOTHERS: dict[str, Smoother] = {"lowess": lowess, "loess": loess}
+"""The curve a :class:`Style` asks for by ``smoother_method``."""
 
 
 def curve_vertices(xs: np.ndarray, ys: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
@@ -568,7 +599,7 @@ def render_array(
 ) -> np.ndarray:
     """Draw the Residuals-vs-Fitted plot; returns an (height, width, 3) uint8 RGB array.
 
-    ``smoother(x, y)`` gives the red curve's vertices; None is R's lowess by statsmodels (:func:`lowess`).
+    ``smoother(x, y)`` gives the red curve's vertices; None is the style's ``smoother_method`` (:data:`SMOOTHERS`).
     """
     fitted = np.asarray(fitted, dtype=np.float64)
     residuals = np.asarray(residuals, dtype=np.float64)
@@ -597,7 +628,7 @@ def render_array(
 
     clip = (left, top, right, bottom)
     if st.smoother and len(fitted) >= 2 and np.ptp(fitted) > 0:
-        sx, sy = curve_vertices(*(smoother or lowess)(fitted, residuals))
+        sx, sy = curve_vertices(*(smoother or SMOOTHERS[st.smoother_method])(fitted, residuals))
         if st.band and len(sx) >= 2:
             half = band_halfwidth(fitted, residuals, sx)
             bx = np.concatenate([sx, sx[::-1]])

@@ -17,6 +17,8 @@ import numpy as np
 RGB = tuple[int, int, int]
 MARKERS = ("circle", "dot", "ring", "cross", "plus", "square")
 DASHES = ("solid", "dotted", "dashed")
+SMOOTHER_METHODS = ("lowess", "loess")
+"""The smoother's curve: R's ``lowess`` (``plot.lm``, seaborn, statsmodels) or ggplot2's ``loess``."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Style:
     smoother: bool = True
     smoother_color: RGB = (255, 0, 0)
     smoother_linewidth: float = 0.75
+    smoother_method: str = "lowess"
+    """``lowess`` (R's, span 2/3, robust) or ``loess`` (ggplot2's ``geom_smooth()``: span 0.75, degree 2, whose
+    ends swing where the points thin out)."""
     zero_line: bool = True
     zero_line_color: RGB = (190, 190, 190)
     zero_line_dash: str = "dotted"
@@ -182,7 +187,8 @@ PRESETS["ggplot2"] = dict(
     title_align=0.0,
     margins=(3.2, 3.8, 2.4, 1.0),
 )
-"""ggplot2's ``theme_gray``: grey panel, white grid, no box, loess in blue with a grey band."""
+"""ggplot2's ``theme_gray``: grey panel, white grid, no box, the smoother in blue with a grey band (R's lowess;
+``smoother_method="loess"`` draws ggplot2's own curve)."""
 
 VARIED_BASES = ("r", "matplotlib", "seaborn", "statsmodels")
 """The presets ``varied`` draws from (fixed, so that ``varied`` data sets stay the same)."""
@@ -435,6 +441,7 @@ __all__ = [
     "PRESETS",
     "R_STYLE",
     "RANDOM_STYLES",
+    "SMOOTHER_METHODS",
     "Style",
     "resolve_style",
     "sample_general_style",

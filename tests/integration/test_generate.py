@@ -404,7 +404,9 @@ def test_general_style_revision_is_part_of_its_settings_only(tmp_path: Path) -> 
     generate(root, workers=1, **kw)  # the same settings resume
     del settings["general_style"]  # as an older generator wrote it
     path.write_text(json.dumps(settings))
-    with pytest.raises(SettingsMismatchError, match=r"^general_style: .*general_style=1, not 2"):
+    with pytest.raises(
+        SettingsMismatchError, match=rf"^general_style: .*general_style=1, not {gen.GENERAL_STYLE_REVISION}"
+    ):
         generate(root, workers=1, **kw)
     r_root = generate(tmp_path / "r", workers=1, **SMALL)
     assert "general_style" not in json.loads((r_root / "generator.json").read_text())
@@ -432,6 +434,7 @@ def test_make_plot_matches_written_file(tmp_path: Path) -> None:
     [
         ({"width": 0}, r"style\.width: must be a whole number of pixels"),
         ({"marker": "star"}, r"style\.marker: use one of circle"),
+        ({"smoother_method": "spline"}, r"style\.smoother_method: use one of lowess, loess"),
         ({"point_color": [300, 0, 0]}, r"style\.point_color: must be 3 whole numbers in 0\.\.255"),
         ({"marker_radius": -1.0}, r"style\.marker_radius: must be > 0"),
         ({"font": "no-such-font.ttf"}, r"style: cannot draw a plot with this style"),

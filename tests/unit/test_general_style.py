@@ -29,6 +29,16 @@ def test_general_is_deterministic_and_covers_the_looks() -> None:
     assert np.array_equal(a, np.asarray(make_plot(0, "ceiling", 3, "general")))
 
 
+def test_loess_is_opt_in_and_draws_ggplot2s_curve() -> None:
+    styles = [resolve_style("general", simulate_plot(0, "none", i)[1]) for i in range(100)]
+    assert {s.smoother_method for s in styles} == {"lowess"}  # the bundled model's data: R's lowess
+    sim, _ = simulate_plot(3, "none", 0)
+    style = resolve_style("ggplot2")
+    assert style.smoother_method == "lowess"
+    curve = render_array(sim.fitted, sim.residuals, style.replace(smoother_method="loess"))
+    assert not np.array_equal(curve, render_array(sim.fitted, sim.residuals, style))
+
+
 def test_general_keeps_the_points_of_small_plots_visible() -> None:
     """Only the alpha depends on n: never below FADE_POINTS / sqrt(n), the rest of the style as without n."""
     rngs = [simulate_plot(0, "none", i)[1] for i in range(80)]

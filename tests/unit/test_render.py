@@ -1,4 +1,4 @@
-"""The renderer: the lowess curve, pretty ticks, determinism, sizes and styles, the PNG."""
+"""The renderer: the lowess and loess curves, pretty ticks, determinism, sizes and styles, the PNG."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from PIL import Image
 
 from plotlstm.synth.generator import make_plot
 from plotlstm.synth.render import (
+    LOESS_POINTS,
     curve_vertices,
     format_ticks,
+    loess,
     lowess,
     plot_limits,
     pretty,
@@ -95,6 +97,26 @@ def test_smoother_is_drawn_along_the_statsmodels_curve(cls: str) -> None:
         assert red[int(row) - 1 : int(row) + 3, col].any(), (xv, yv)
     plain = render_array(s.fitted, s.residuals, st.replace(smoother=False)).astype(int)
     assert not ((plain[..., 0] - plain[..., 1] > 60) & (plain[..., 0] - plain[..., 2] > 60)).any()
+
+
+def test_loess_is_rs_loess() -> None:
+    """ggplot2's curve: R 4.2's predict(loess(y ~ x, span = 0.75, degree = 2)) at 80 points across x."""
+    x = np.arange(1.0, 31.0)
+    gx, gy = loess(x, np.sin(x / 3) + (x % 7) / 10)
+    assert len(gx) == LOESS_POINTS and gx[0] == 1.0 and gx[-1] == 30.0
+    r = [1.0618803036, 0.4925291895, -0.4621593413, 0.9904206966, -0.2409392217]  # Rscript, 2026-12-04
+    np.testing.assert_allclose(gy[[0, 19, 39, 59, 79]], r, atol=1e-8)
+
+
+def test_loess_fits_a_parabola_lowess_bends_and_falls_back_on_a_factor() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, 300)
+    gx, gy = loess(x, x**2)
+    np.testing.assert_allclose(gy, gx**2, atol=1e-6)  # degree 2: exact on a parabola
+    lx, ly = lowess(x, x**2)
+    assert np.abs(ly - lx**2).max() > 0.1  # degree 1 is not
+    factor, y = np.repeat([0.0, 1.0, 2.0], 50), rng.normal(size=150)
+    np.testing.assert_array_equal(loess(factor, y)[1], lowess(factor, y)[1])
 
 
 def test_points_are_open_circles() -> None:

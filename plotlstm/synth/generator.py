@@ -45,7 +45,7 @@ from plotlstm.synth.designs import REVISION as DESIGNS_REVISION
 from plotlstm.synth.designs import draw_design_plot, simulate_design_plot
 from plotlstm.synth.negatives import NEGATIVE_CLASS, make_negative
 from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
-from plotlstm.synth.render import render, save_png, tune_process
+from plotlstm.synth.render import SMOOTHERS, render, save_png, tune_process
 from plotlstm.synth.simulate import (
     CLASSES,
     DEFAULT_SAMPLE_SIZE,
@@ -61,14 +61,7 @@ from plotlstm.synth.simulate import (
     plot_rng,
     simulate,
 )
-from plotlstm.synth.style import (
-    DASHES,
-    MARKERS,
-    SMOOTHER_METHODS,
-    Style,
-    resolve_style,
-    validate_style_option,
-)
+from plotlstm.synth.style import DASHES, MARKERS, Style, resolve_style, validate_style_option
 
 GENERATOR_VERSION = 2
 """Bumped whenever the same settings would draw different images (2: statsmodels lowess, Pillow PNG)."""
@@ -197,8 +190,8 @@ def _style_value_error(key: str, value: Any) -> str | None:
             return f"use one of {', '.join(MARKERS)}"
         if key.endswith("dash") and value not in DASHES:
             return f"use one of {', '.join(DASHES)}"
-        if key == "smoother_method" and value not in SMOOTHER_METHODS:
-            return f"use one of {', '.join(SMOOTHER_METHODS)}"
+        if key == "smoother_method" and value not in SMOOTHERS:
+            return f"use one of {', '.join(SMOOTHERS)}"
         return None
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple) or len(value) != len(default):

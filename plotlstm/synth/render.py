@@ -628,6 +628,10 @@ def render_array(
 
     clip = (left, top, right, bottom)
     if st.smoother and len(fitted) >= 2 and np.ptp(fitted) > 0:
+        if smoother is None and st.smoother_method not in SMOOTHERS:
+            raise ValueError(
+                f"style.smoother_method: use one of {', '.join(SMOOTHERS)}, got {st.smoother_method!r}"
+            )
         sx, sy = curve_vertices(*(smoother or SMOOTHERS[st.smoother_method])(fitted, residuals))
         if st.band and len(sx) >= 2:
             half = band_halfwidth(fitted, residuals, sx)

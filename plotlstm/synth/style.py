@@ -17,8 +17,6 @@ import numpy as np
 RGB = tuple[int, int, int]
 MARKERS = ("circle", "dot", "ring", "cross", "plus", "square")
 DASHES = ("solid", "dotted", "dashed")
-SMOOTHER_METHODS = ("lowess", "loess")
-"""The smoother's curve: R's ``lowess`` (``plot.lm``, seaborn, statsmodels) or ggplot2's ``loess``."""
 
 
 @dataclass(frozen=True)
@@ -441,7 +439,6 @@ __all__ = [
     "PRESETS",
     "R_STYLE",
     "RANDOM_STYLES",
-    "SMOOTHER_METHODS",
     "Style",
     "resolve_style",
     "sample_general_style",

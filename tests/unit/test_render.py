@@ -119,6 +119,12 @@ def test_loess_fits_a_parabola_lowess_bends_and_falls_back_on_a_factor() -> None
     np.testing.assert_array_equal(loess(factor, y)[1], lowess(factor, y)[1])
 
 
+def test_unknown_smoother_method_is_named() -> None:
+    s, _ = simulate_plot(0, "none", 0)
+    with pytest.raises(ValueError, match=r"^style\.smoother_method: use one of lowess, loess, got 'spline'$"):
+        render_array(s.fitted, s.residuals, R_STYLE.replace(smoother_method="spline"))
+
+
 def test_points_are_open_circles() -> None:
     fitted = np.array([0.0, 10.0, 5.0])
     residuals = np.array([-1.0, 1.0, 0.0])

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
-from statsmodels.stats.contingency_tables import mcnemar
 
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.metrics import paired_comparison
 from plotlstm.inference.unrecognized import UNRECOGNIZED
 from plotlstm.synth.generator import make_plot, plot_header
 from plotlstm.synth.simulate import check_params, check_sample_size
@@ -115,12 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     for other in others:
         print()
         for name, keep in (("", slice(None)), (" (residual plots)", plots)):
-            a, b = right[first][keep], right[other][keep]
-            table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
-            p = mcnemar(table, exact=True).pvalue
+            only_it, only_first, p = paired_comparison(right[first][keep], right[other][keep])
             print(
-                f"{other} against {first}{name}: {table[1][0]} only it right, {table[0][1]} only {first}; "
-                f"McNemar p {p:.3f}"
+                f"{other} against {first}{name}: {only_it} only it right, {only_first} only {first}; McNemar p {p:.3f}"
             )
 
 

@@ -16,7 +16,8 @@ kinds the share is also given by the R^2 of the drawn trend (below 0.1, 0.1-0.3,
 leaves out the trends below 0.1, which no picture tells from a residual plot (the goal's "visible" share).
 
 Run: ``python benchmarks/other_panels.py [--ckpt RUN_OR_FILE ...] [--per-kind 40] [--cache DIR] [--seed S]``; each
-``--ckpt`` (default: the bundled model) is measured on the same images.
+``--ckpt`` (default: the bundled model) is measured on the same images, and each after the first against it
+(images only one answered ``unrecognized``, McNemar's exact p).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from PIL import Image
 from statsmodels.stats.proportion import proportion_confint
 
 from plotlstm.inference.classifier import PlotClassifier
+from plotlstm.inference.metrics import paired_comparison
 from plotlstm.inference.unrecognized import UNRECOGNIZED
 
 SEED = 20_000
@@ -223,14 +225,17 @@ def main() -> None:
         for kind in TREND_KINDS
         if kind in files and (n := len(files[kind]))
     }
+    caught_by: dict[str, list[bool]] = {}
     for ckpt in args.ckpt or ["bundled"]:
         clf = PlotClassifier.load(None if ckpt == "bundled" else ckpt, device="cpu")
+        caught_by[ckpt] = []
         print(
             f"\n{ckpt}: share answered {UNRECOGNIZED} (Wilson 95 % interval), and the labels given otherwise"
         )
         caught_all = total = faint_caught = faint = 0
         for kind, paths in files.items():
             labels = [p.label for p in clf.predict_files(paths)]
+            caught_by[ckpt] += [label == UNRECOGNIZED for label in labels]
             caught = sum(label == UNRECOGNIZED for label in labels)
             lo, hi = proportion_confint(caught, len(labels), method="wilson")
             others = {c: labels.count(c) for c in sorted(set(labels) - {UNRECOGNIZED})}
@@ -251,6 +256,12 @@ def main() -> None:
         seen = total - faint
         print(
             f"  {'visible':20s} {100 * (caught_all - faint_caught) / seen:6.1f} %  of {seen} (trends of R^2 >= {FAINT:g})"
+        )
+    first, *others = caught_by
+    for other in others:
+        only_it, only_first, p = paired_comparison(caught_by[first], caught_by[other])
+        print(
+            f"\n{other} against {first}: {only_it} only it right, {only_first} only {first}; McNemar p {p:.3f}"
         )
     sys.stdout.flush()
 

@@ -25,6 +25,19 @@ from torchmetrics.functional.classification import (
 CALIBRATION_BINS = 15
 
 
+def paired_comparison(a_right: Sequence[bool], b_right: Sequence[bool]) -> tuple[int, int, float]:
+    """Two models on the same items: how many only B got right, how many only A, and McNemar's exact p
+    (statsmodels), the test of a difference the gates of issue 23 use."""
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    a = torch.as_tensor(list(a_right), dtype=torch.bool)
+    b = torch.as_tensor(list(b_right), dtype=torch.bool)
+    if a.shape != b.shape:
+        raise ValueError(f"paired_comparison: {len(a)} and {len(b)} items; a pair needs the same items")
+    table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
+    return table[1][0], table[0][1], float(mcnemar(table, exact=True).pvalue)
+
+
 def _number(value: float) -> float | None:
     """A float for JSON: NaN (an undefined metric) becomes None."""
     value = float(value)

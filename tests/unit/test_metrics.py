@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from plotlstm.inference.metrics import classification_report, log_loss
+from plotlstm.inference.metrics import classification_report, log_loss, paired_comparison
 
 CLASSES = ["a", "b", "c"]
 # 6 plots, 2 per class; predictions (arg-max): a, b, b, b, c, a -> plots 1 (a as b) and 5 (c as a) are wrong
@@ -154,3 +154,16 @@ def test_bad_shapes_are_refused() -> None:
         classification_report(PROBS, TARGETS[:3], CLASSES)
     with pytest.raises(ValueError, match="no samples"):
         classification_report(PROBS[:0], TARGETS[:0], CLASSES)
+
+
+def test_paired_comparison_counts_discordant_items_and_tests_them() -> None:
+    a = [True] * 20 + [False] * 10 + [True, False]
+    b = [True] * 20 + [True] * 10 + [False, False]
+    only_b, only_a, p = paired_comparison(a, b)
+    assert (only_b, only_a) == (10, 1)
+    assert p == pytest.approx(
+        2 * sum(math.comb(11, k) for k in range(2)) / 2**11
+    )  # exact binomial, two-sided
+    assert paired_comparison(a, a)[2] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="paired_comparison: 32 and 3 items"):
+        paired_comparison(a, b[:3])

@@ -2,7 +2,9 @@
 
 The ``general`` preset (``conf/synth/general.yaml``: seed, style, sample sizes) draws each plot from its
 own seed, so plot ids past every training set's are held out from all of them: ids 30,000-30,999 of each class
-(7,000 plots) by default, above the 30,000-a-class set's training ids. They are drawn once into ``--cache``.
+(7,000 plots) by default, above the 30,000-a-class set's training ids. They are drawn once into ``--cache``, whose
+``drawn_by.json`` records the preset and the generator's revisions: a cache drawn by another is refused in one line
+(a changed generator draws other pictures for the same ids).
 
 For each checkpoint it prints accuracy (the labels ``predict`` gives, after the ``unrecognized`` rules), recall by
 class, accuracy by sample size n, and how the top probability matches the share right (reliability). With two or
@@ -19,6 +21,7 @@ Run: ``python benchmarks/heldout.py --ckpt bundled --ckpt RUN_OR_FILE [--ids 300
 from __future__ import annotations
 
 import argparse
+import json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,10 +29,13 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
+from plotlstm.atomic import atomic_path
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.metrics import paired_comparison
 from plotlstm.inference.unrecognized import UNRECOGNIZED
-from plotlstm.synth.generator import make_plot, plot_header
+from plotlstm.synth.designs import REVISION as DESIGNS_REVISION
+from plotlstm.synth.generator import GENERAL_STYLE_REVISION, make_plot, plot_header
+from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
 from plotlstm.synth.simulate import check_params, check_sample_size
 
 PRESETS = Path(__file__).resolve().parents[1] / "conf" / "synth"
@@ -53,6 +59,40 @@ def _draw(job: tuple[dict[str, Any], str, int, Path]) -> None:
         image.save(path)
 
 
+def _check_cache(cache: Path, preset_name: str, preset: dict[str, Any]) -> None:
+    """Record what draws the plots in ``cache`` (``drawn_by.json``); refuse a cache another generator drew."""
+    now = {
+        "preset": preset_name,
+        **{k: preset.get(k) for k in ("seed", "style", "n_range", "n_scale", "design_mix")},
+    }
+    if preset.get("design_mix"):
+        now["designs"] = DESIGNS_REVISION
+    if preset.get("style") == "general":
+        now["general_style"] = GENERAL_STYLE_REVISION
+    if UNRECOGNIZED in preset["classes"]:
+        now["negatives"] = NEGATIVES_REVISION
+    stamp = cache / "drawn_by.json"
+    if stamp.exists():
+        try:
+            was = json.loads(stamp.read_text())
+        except (OSError, ValueError) as err:
+            raise SystemExit(f"heldout: {stamp} is unreadable ({err}); use another --cache folder") from None
+        for key in now:
+            if was.get(key) != now[key]:
+                raise SystemExit(
+                    f"heldout: {cache} holds plots drawn with {key}={was.get(key)!r}, not {now[key]!r}; "
+                    "use another --cache folder"
+                )
+        return
+    if any(cache.glob("*/*.png")):
+        raise SystemExit(
+            f"heldout: {cache} holds plots but no drawn_by.json (drawn by an older benchmark); use another --cache folder"
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic_path(stamp) as tmp:
+        tmp.write_text(json.dumps(now, indent=2))
+
+
 def held_out(
     ids: range, cache: Path, workers: int, preset_name: str = "general"
 ) -> tuple[list[Path], np.ndarray, np.ndarray]:
@@ -60,6 +100,7 @@ def held_out(
     preset = OmegaConf.to_container(OmegaConf.load(PRESETS / f"{preset_name}.yaml"))
     sample = check_sample_size(preset["n_range"], preset["n_scale"], preset.get("design_mix", 0.0))
     params = check_params(preset["class_params"])
+    _check_cache(cache, preset_name, preset)
     jobs, truth, ns = [], [], []
     for cls in preset["classes"]:
         (cache / cls).mkdir(parents=True, exist_ok=True)

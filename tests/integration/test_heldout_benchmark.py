@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -38,3 +39,17 @@ def test_draws_held_out_ids_and_compares(tmp_path: Path, capsys: pytest.CaptureF
     stamp = files[0].stat().st_mtime_ns
     heldout.main(argv)  # the second run draws nothing
     assert files[0].stat().st_mtime_ns == stamp
+
+    drawn_by = json.loads((tmp_path / "drawn_by.json").read_text())
+    assert drawn_by["preset"] == "general" and drawn_by["general_style"] >= 2 and "designs" not in drawn_by
+    (tmp_path / "drawn_by.json").write_text(json.dumps({**drawn_by, "general_style": 1}))
+    with pytest.raises(
+        SystemExit, match=rf"^heldout: {re.escape(str(tmp_path))} holds plots drawn with general_style=1"
+    ):
+        heldout.main(argv)  # a cache another generator drew is refused, not reused
+    (tmp_path / "drawn_by.json").unlink()
+    with pytest.raises(SystemExit, match=r"holds plots but no drawn_by.json"):
+        heldout.main(argv)  # nor one of unknown origin
+    (tmp_path / "drawn_by.json").write_text("{not json")
+    with pytest.raises(SystemExit, match=r"drawn_by.json is unreadable"):
+        heldout.main(argv)

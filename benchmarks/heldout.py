@@ -33,9 +33,7 @@ from plotlstm.atomic import atomic_path
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.metrics import paired_comparison
 from plotlstm.inference.unrecognized import UNRECOGNIZED
-from plotlstm.synth.designs import REVISION as DESIGNS_REVISION
-from plotlstm.synth.generator import GENERAL_STYLE_REVISION, make_plot, plot_header
-from plotlstm.synth.negatives import REVISION as NEGATIVES_REVISION
+from plotlstm.synth.generator import drawing_revisions, make_plot, plot_header
 from plotlstm.synth.simulate import check_params, check_sample_size
 
 PRESETS = Path(__file__).resolve().parents[1] / "conf" / "synth"
@@ -65,12 +63,7 @@ def _check_cache(cache: Path, preset_name: str, preset: dict[str, Any]) -> None:
         "preset": preset_name,
         **{k: preset.get(k) for k in ("seed", "style", "n_range", "n_scale", "design_mix")},
     }
-    if preset.get("design_mix"):
-        now["designs"] = DESIGNS_REVISION
-    if preset.get("style") == "general":
-        now["general_style"] = GENERAL_STYLE_REVISION
-    if UNRECOGNIZED in preset["classes"]:
-        now["negatives"] = NEGATIVES_REVISION
+    now.update(drawing_revisions(preset["style"], preset.get("design_mix", 0.0), preset["classes"]))
     stamp = cache / "drawn_by.json"
     if stamp.exists():
         try:

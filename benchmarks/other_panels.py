@@ -235,8 +235,9 @@ def main() -> None:
         caught_all = total = faint_caught = faint = 0
         for kind, paths in files.items():
             labels = [p.label for p in clf.predict_files(paths)]
-            caught_by[ckpt] += [label == UNRECOGNIZED for label in labels]
-            caught = sum(label == UNRECOGNIZED for label in labels)
+            hits = [label == UNRECOGNIZED for label in labels]
+            caught_by[ckpt] += hits
+            caught = sum(hits)
             lo, hi = proportion_confint(caught, len(labels), method="wilson")
             others = {c: labels.count(c) for c in sorted(set(labels) - {UNRECOGNIZED})}
             print(

@@ -442,12 +442,21 @@ def _settings(
         settings["n_scale"] = sample.scale
     if sample.design_mix:
         settings["design_mix"] = sample.design_mix
-        settings["designs"] = DESIGNS_REVISION
-    if style == "general" or (isinstance(style, Mapping) and style.get("base") == "general"):
-        settings["general_style"] = GENERAL_STYLE_REVISION
-    if NEGATIVE_CLASS in classes:
-        settings["negatives"] = NEGATIVES_REVISION
+    settings.update(drawing_revisions(style, sample.design_mix, classes))
     return json.loads(json.dumps(settings))  # as read back from generator.json (tuples -> lists)
+
+
+def drawing_revisions(style: Any, design_mix: float, classes: Sequence[str]) -> dict[str, int]:
+    """The revisions of the code that draws such a set's plots (the designs', the ``general`` style's, the
+    non-plots'), only those it uses: a set or cache drawn by another revision holds other pictures."""
+    revisions: dict[str, int] = {}
+    if design_mix:
+        revisions["designs"] = DESIGNS_REVISION
+    if style == "general" or (isinstance(style, Mapping) and style.get("base") == "general"):
+        revisions["general_style"] = GENERAL_STYLE_REVISION
+    if NEGATIVE_CLASS in classes:
+        revisions["negatives"] = NEGATIVES_REVISION
+    return revisions
 
 
 def _check_settings(root: Path, settings: dict[str, Any], overwrite: bool) -> None:

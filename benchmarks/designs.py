@@ -9,8 +9,9 @@ checked with ``--null-plots`` null plots each. Every fit gives two verdicts in t
 flagged when the smallest p is below alpha/4, named by that test). Printed per design and n: the share of correct
 fits flagged, and each class's recall (the verdict names the class); then pooled by split and n.
 
-``--split``: ``tuning`` (designs a choice may look at), ``held_out`` (only reported; no choice ever looked at
-them), or ``all``. Nonlinear fits are left out on designs of factors only (a curve cannot show there), and
+``--split``: ``tuning`` (designs a choice may look at), ``held_out`` (never drawn for training; reported at seed
+0, which no choice looks at; since the model card's ``r9`` a candidate's gate reads them at a seed never run
+before), or ``all``. Nonlinear fits are left out on designs of factors only (a curve cannot show there), and
 a bow tie on a design whose fit takes two values (it has no middle: ``designs.visible_kinds``).
 
 Run: ``python benchmarks/designs.py [--split held_out] [--n 50 200 1000 5000] [--fits 10] [--ckpt RUN ...]

@@ -8,8 +8,9 @@ with replacement to the size asked for. A *violation* (:data:`VIOLATIONS`) turns
 ``y = 1 + X b + e`` into one whose OLS fit on ``[1, X]`` shows the class, at a strength from barely visible
 (0) to extreme (1); :func:`make_fit` draws one such fit, its label known.
 
-Designs are split once, by name, into ``tuning`` (a choice may look at them) and ``held_out`` (no choice ever
-does: only reported): :data:`SPLITS`.
+Designs are split once, by name, into ``tuning`` (a choice may look at them) and ``held_out`` (never drawn for
+training; reported at ``benchmarks/designs.py``'s seed 0, which no choice looks at; a candidate's gate may read
+them at a fresh seed, docs/training.md): :data:`SPLITS`.
 """
 
 from __future__ import annotations

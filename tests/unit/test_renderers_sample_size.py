@@ -61,3 +61,20 @@ def test_score_gives_a_wilson_interval_that_narrows_with_n() -> None:
     assert large["interval"][1] - large["interval"][0] < small["interval"][1] - small["interval"][0]
     # Wilson, not the normal approximation (0.970)
     assert small["interval"][0] == pytest.approx(0.9455, abs=1e-3)
+
+
+def test_against_pairs_two_checkpoints_on_the_same_plots() -> None:
+    """``against``: the paired counts agree with each file's own accuracy on the same plots, and a file against
+    itself differs on none (McNemar p 1)."""
+    from plotlstm.inference.classifier import PlotClassifier
+
+    designs = PlotClassifier.load("designs", device="cpu")
+    general = PlotClassifier.load("general", device="cpu")
+    result = renderers.run(designs, ["matplotlib"], per_class=2, negatives_per_kind=0, against=general)
+    pair, n = result["paired"], result["all_renderers"]["n"]
+    gain = (result["all_renderers"]["accuracy"] - pair["against_accuracy"]) * n
+    assert pair["only_it"] - pair["only_against"] == pytest.approx(gain) and 0 <= pair["p"] <= 1
+    same = renderers.run(designs, ["matplotlib"], per_class=2, negatives_per_kind=0, against=designs)[
+        "paired"
+    ]
+    assert (same["only_it"], same["only_against"], same["p"]) == (0, 0, 1.0)

@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         pair = result["paired"]
         print(
             f"\nagainst {pair['against']} ({100 * pair['against_accuracy']:.2f}% of the residual plots): "
-            f"{pair['only_it']} only this checkpoint right, {pair['only_against']} only it; "
+            f"{pair['only_it']} only this checkpoint right, {pair['only_against']} only the other; "
             f"McNemar p {pair['p']:.3f}"
         )
     if args.json:

@@ -16,7 +16,8 @@ a bow tie on a design whose fit takes two values (it has no middle: ``designs.vi
 
 Run: ``python benchmarks/designs.py [--split held_out] [--n 50 200 1000 5000] [--fits 10] [--ckpt RUN ...]
 [--classic] [--json out.json]``; several ``--ckpt`` (``bundled`` for the bundled model) are measured on the same
-plots and null plots.
+plots and null plots, and each later one is paired with the first (McNemar's exact test on the same fits: correct
+fits left unflagged, violated fits named right), the test a candidate's gate asks for.
 """
 
 from __future__ import annotations
@@ -157,6 +158,26 @@ def summarise(
     return table
 
 
+def paired(rows: list[dict[str, Any]], first: str, other: str, verdict: str = "image") -> dict[str, Any]:
+    """Two models on the same fits (rows come in the same order for every model): correct fits flagged and
+    violated fits named right, each as (only ``other`` right, only ``first`` right, McNemar's exact p)."""
+    from plotlstm.inference.metrics import paired_comparison
+
+    a = [r for r in rows if r["model"] == first]
+    b = [r for r in rows if r["model"] == other]
+    if [(r["design"], r["n"], r["truth"]) for r in a] != [(r["design"], r["n"], r["truth"]) for r in b]:
+        raise ValueError(f"paired: {first} and {other} were not read on the same fits")
+    out = {}
+    for name, keep, right in (
+        ("correct_fits_unflagged", lambda r: r["truth"] == "none", lambda r: r[verdict] == "none"),
+        ("violations_named", lambda r: r["truth"] != "none", lambda r: r[verdict] == r["truth"]),
+    ):
+        pairs = [(right(x), right(y)) for x, y in zip(a, b, strict=True) if keep(x)]
+        only_other, only_first, p = paired_comparison([x for x, _ in pairs], [y for _, y in pairs])
+        out[name] = {"only_other": only_other, "only_first": only_first, "p": p, "fits": len(pairs)}
+    return out
+
+
 def pct(pair: tuple[int, int]) -> str:
     k, n = pair
     return f"{100 * k / n:5.1f}" if n else "    -"
@@ -236,9 +257,18 @@ def main() -> None:
         print(f"\n===== {model} =====")
         print_table(summarise(mine, ("design", "n"), verdicts), ("design", "n"), verdicts)
         print_table(summarise(mine, ("split", "n"), verdicts), ("split", "n"), verdicts)
+    models = args.ckpt or ["bundled"]
+    pairs = {other: paired(rows, models[0], other) for other in models[1:]}
+    for other, pair in pairs.items():
+        print(f"\n[image] paired, {other} against {models[0]} (McNemar's exact p on the same fits):")
+        for name, c in pair.items():
+            print(
+                f"  {name.replace('_', ' ')}: only {other} {c['only_other']}, only {models[0]} "
+                f"{c['only_first']} of {c['fits']}, p {c['p']:.3g}"
+            )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "seconds": elapsed, "rows": rows}, f)
+            json.dump({"args": vars(args), "seconds": elapsed, "rows": rows, "paired": pairs}, f)
 
 
 if __name__ == "__main__":

@@ -57,8 +57,8 @@ class CoordConvNet(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(grid)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(c_in * grid * grid, 1 if num_classes == 2 else num_classes)
-        # channels-last weights and maps: oneDNN's faster convolutions (1.4-1.6x a training step on a 2-core CPU,
-        # benchmarks/coordconv_speed.py); the input follows ``memory_format`` in ``trunk``
+        # channels-last weights and maps: oneDNN's faster convolutions (on a 2-core CPU 1.3x a training step,
+        # 1.7-1.9x inference: benchmarks/coordconv_speed.py); the input follows ``memory_format`` in ``trunk``
         self.memory_format = torch.channels_last
         self.to(memory_format=self.memory_format)
 

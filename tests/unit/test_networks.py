@@ -94,3 +94,18 @@ def test_coordconv_sees_where_a_feature_lies() -> None:
     left[..., 10:14, 2:6] = 1.0
     right[..., 10:14, 26:30] = 1.0
     assert not torch.allclose(net(left), net(right), atol=1e-4)
+
+
+def test_coordconv_is_channels_last_and_answers_as_nchw() -> None:
+    """Weights and maps are channels-last (the faster CPU path); the same weights in NCHW give the same logits."""
+    torch.manual_seed(0)
+    net = build_network("coordconv", num_classes=4, image_size=32, channels=[8, 8], grid=2).eval()
+    conv = net.features[0][0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    x = torch.rand(3, 3, 32, 32)
+    with torch.inference_mode():
+        fast = net(x)
+        net.memory_format = torch.contiguous_format
+        slow = net.to(memory_format=torch.contiguous_format)(x)
+    assert net.features[0][0].weight.is_contiguous()
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)

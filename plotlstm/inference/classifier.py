@@ -80,6 +80,7 @@ class PlotClassifier:
         checkpoint: str = "",
         hparams: dict[str, Any] | None = None,
         min_confidence: float = 0.0,
+        min_spoiled: float = 0.0,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise PlotLSTMError(f"batch_size: must be a whole number >= 1, got {batch_size!r}")
@@ -92,6 +93,8 @@ class PlotClassifier:
         self.hparams = hparams or {}
         self.min_confidence = min_confidence
         """Below this top probability the answer is ``unrecognized`` (see ``plotlstm.inference.unrecognized``)."""
+        self.min_spoiled = min_spoiled
+        """Below this ``1 - P(none)`` a violation is answered ``none`` (``plotlstm.inference.unrecognized``)."""
 
     @classmethod
     def from_checkpoint(
@@ -110,6 +113,7 @@ class PlotClassifier:
             checkpoint=str(ckpt.path),
             hparams=ckpt.hparams,
             min_confidence=ckpt.min_confidence,
+            min_spoiled=ckpt.min_spoiled,
         )
 
     @classmethod
@@ -229,7 +233,7 @@ class PlotClassifier:
         truths = list(truths) if truths is not None else [""] * len(rows)
         pictures: Sequence[torch.Tensor | None] = images if images is not None else [None] * len(rows)
         for row, source, true, image in zip(rows, sources, truths, pictures, strict=True):
-            label = decide(row, self.classes, image, self.min_confidence)
+            label = decide(row, self.classes, image, self.min_confidence, self.min_spoiled)
             yield Prediction(source, label, dict(zip(self.classes, row, strict=True)), true=true)
 
     def predict(self, inputs: ImageInput | Sequence[ImageInput]) -> Prediction | list[Prediction]:

@@ -9,6 +9,10 @@ Three rules, in order, on the prepared model input and the model's class probabi
 3. any model: the most probable class has a probability below ``min_confidence`` (stored in the checkpoint
    under ``"unrecognized"``; 0 turns the rule off).
 
+Then one rule on the violations: a violation is named only when the plot is spoiled with a probability,
+``1 - P(none)``, of at least ``min_spoiled`` (stored in the checkpoint under ``"verdict"``; 0 turns it off);
+below it the answer is ``none``: the picture does not show enough to call it spoiled.
+
 The class probabilities are always given in full; only the label changes.
 """
 
@@ -37,11 +41,15 @@ def decide(
     classes: Sequence[str],
     image: torch.Tensor | None = None,
     min_confidence: float = 0.0,
+    min_spoiled: float = 0.0,
 ) -> str:
-    """The label for one image: the most probable class, or ``unrecognized`` by the rules above."""
+    """The label for one image: the most probable class, ``unrecognized`` or ``none`` by the rules above."""
     best = max(range(len(probabilities)), key=probabilities.__getitem__)
     if image is not None and is_flat(image):
         return UNRECOGNIZED
     if probabilities[best] < min_confidence:
         return UNRECOGNIZED
+    if min_spoiled and classes[best] != UNRECOGNIZED and "none" in classes:
+        if 1.0 - probabilities[list(classes).index("none")] < min_spoiled:
+            return "none"
     return classes[best]

@@ -144,6 +144,12 @@ class Checkpoint:
         rules = self.extras.get("unrecognized")
         return float(rules.get("min_confidence", 0.0)) if isinstance(rules, dict) else 0.0
 
+    @property
+    def min_spoiled(self) -> float:
+        """Below this ``1 - P(none)`` a violation is answered ``none`` (the ``verdict`` extra; 0: off)."""
+        rules = self.extras.get("verdict")
+        return float(rules.get("min_spoiled", 0.0)) if isinstance(rules, dict) else 0.0
+
     def build_network(self) -> nn.Module:
         """The network with this file's weights, in eval mode (``keras_init`` off: the weights replace it)."""
         options = self.net_options

@@ -45,6 +45,17 @@ def test_a_plot_is_not_flat_and_keeps_its_class() -> None:
     assert decide([0.1, 0.1, 0.1, 0.7], [*CLASSES[:3], UNRECOGNIZED]) == UNRECOGNIZED
 
 
+def test_min_spoiled_answers_none_below_it() -> None:
+    # classes biased, ceiling, none, outlier: 1 - P(none) is 0.6 here
+    assert decide([0.5, 0.05, 0.4, 0.05], CLASSES) == "biased"
+    assert decide([0.5, 0.05, 0.4, 0.05], CLASSES, min_spoiled=0.55) == "biased"
+    assert decide([0.5, 0.05, 0.4, 0.05], CLASSES, min_spoiled=0.65) == "none"
+    assert decide([0.1, 0.1, 0.7, 0.1], CLASSES, min_spoiled=0.9) == "none"  # already none
+    with_unrec = [*CLASSES, UNRECOGNIZED]
+    assert decide([0.1, 0.0, 0.3, 0.0, 0.6], with_unrec, min_spoiled=0.9) == UNRECOGNIZED
+    assert decide([0.5, 0.05, 0.4, 0.05], CLASSES, min_confidence=0.6, min_spoiled=0.9) == UNRECOGNIZED
+
+
 def test_confidence_of_a_rule_made_label() -> None:
     p = Prediction("x.png", UNRECOGNIZED, {"none": 0.7, "biased": 0.3})
     assert p.confidence == pytest.approx(0.3)
@@ -113,6 +124,12 @@ def test_classifier_and_service_answer_unrecognized(tmp_path) -> None:
     path = Checkpoint.save(model, tmp_path / "m.ckpt", unrecognized={"min_confidence": 0.99})
     strict = PlotClassifier.from_checkpoint(path, device="cpu")
     assert strict.min_confidence == 0.99 and strict.predict(plot).label == UNRECOGNIZED
+    assert strict.min_spoiled == 0.0
+    # a verdict threshold stored in the checkpoint: a violation needs 1 - P(none) >= 0.999
+    path = Checkpoint.save(model, tmp_path / "v.ckpt", verdict={"min_spoiled": 0.999})
+    cautious = PlotClassifier.from_checkpoint(path, device="cpu")
+    assert cautious.min_spoiled == 0.999
+    assert [p.label for p in cautious.predict([plot, blank])] == ["none", UNRECOGNIZED]
 
 
 def test_parallel_generation_draws_unrecognized_as_make_plot(tmp_path) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import base64
 import html
 import io
-import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -453,25 +452,33 @@ def draw_many(
     convert: Callable[[Image.Image], Any] | None = None,
 ) -> list[Any]:
     """``count`` plots of the data ``make()`` gives (a fit's null plots, made in order), on a thread per core when
-    they are large (numpy releases the GIL). Only as many data sets as threads are held at a time, and
-    ``convert`` (e.g. to model input) is applied to each plot as it is drawn, so only the converted ones are
-    kept."""
+    they are large (numpy releases the GIL). Only as many data sets as threads are held at a time (the next is
+    made as soon as a thread is free, while the others draw), and ``convert`` (e.g. to model input) is applied
+    to each plot as it is drawn, so only the converted ones are kept."""
     keep = convert or (lambda image: image)
     if not count:
         return []
-    first = make()
+    first = [make()]
+    size = len(first[0].fitted)
+    data = (first.pop() if i == 0 else make() for i in range(count))  # made one at a time, when drawn
     workers = os.cpu_count() or 1
-    if len(first.fitted) < PARALLEL_DRAW_MIN or workers < 2:
-        rest = (make() for _ in range(count - 1))  # made one at a time, as they are drawn
-        return [keep(draw(d, style)) for d in itertools.chain([first], rest)]
-    out: list[Any] = []
+    if size < PARALLEL_DRAW_MIN or workers < 2:
+        return [keep(draw(d, style)) for d in data]
+
+    def paint(d: FitData) -> Any:
+        return keep(render(d.fitted, d.residuals, style, smoother_for(len(d.fitted))))
+
+    out: list[Any] = [None] * count
+    drawing: dict[Future, int] = {}
     with _threadpools().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        pending = [first]
-        while pending:
-            out += pool.map(
-                lambda d: keep(render(d.fitted, d.residuals, style, smoother_for(len(d.fitted)))), pending
-            )
-            pending = [make() for _ in range(min(workers, count - len(out)))]
+        for i in range(count):
+            if len(drawing) == workers:  # wait for a free thread before making the next data set
+                done, _ = wait(drawing, return_when=FIRST_COMPLETED)
+                for future in done:
+                    out[drawing.pop(future)] = future.result()
+            drawing[pool.submit(paint, next(data))] = i
+        for future, i in drawing.items():
+            out[i] = future.result()
     return out
 
 
@@ -645,12 +652,20 @@ def widest_first(where: list[Interval], fitted: np.ndarray, residuals: np.ndarra
     return sorted(where, key=spread, reverse=True)
 
 
+BEND_ROWS = 100_000
+"""``bend_first`` fits its hinges on at most this many rows, a fixed random subset of a larger fit: on every row of
+a 1,000,000-row fit its 25 least-squares fits took 0.9 s of ``check``'s 3.8 s (``benchmarks/check_speed.py``)."""
+
+
 def bend_first(where: list[Interval], fitted: np.ndarray, residuals: np.ndarray) -> list[Interval]:
     """A curve's stretches, the one where a change of slope explains most of the residuals first: the residuals
     are fitted by a line with a hinge (``(fitted - k)+``) at 5 knots ``k`` across each stretch, and a stretch
-    scores the largest drop of their sum of squares. The network says that the residuals bend; the data tell
-    where they bend most (``locate`` orders the top 5 and keeps 3; chosen with :data:`explain.WIDE_BAND` on
-    ``benchmarks/where.py --seed 1`` and ``--seed 2``)."""
+    scores the largest drop of their sum of squares (on :data:`BEND_ROWS` rows at most). The network says that
+    the residuals bend; the data tell where they bend most (``locate`` orders the top 5 and keeps 3; chosen with
+    :data:`explain.WIDE_BAND` on ``benchmarks/where.py --seed 1`` and ``--seed 2``)."""
+    if len(fitted) > BEND_ROWS:
+        keep = np.random.default_rng(0).choice(len(fitted), BEND_ROWS, replace=False)
+        fitted, residuals = fitted[keep], residuals[keep]
     total = float(np.sum(residuals**2))
 
     def drop(w: Interval) -> float:

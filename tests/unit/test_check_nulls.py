@@ -197,3 +197,38 @@ def test_null_plots_are_converted_as_they_are_drawn() -> None:
     sizes = prepare(fit, null_plots=4, seed=1, convert=lambda image: np.asarray(image).sum())
     assert all(isinstance(v, np.integer) for v in sizes.null_images)
     assert sizes.null_images == [np.asarray(image).sum() for image in plain.null_images]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_draw_many_draws_in_order_holding_as_many_data_sets_as_threads(monkeypatch, threads: int) -> None:
+    """Null plots come back in the order their data were made, each converted; no more data sets are alive
+    at a time than drawing threads (the next is made when a thread is free)."""
+    import time
+    import weakref
+
+    import plotlstm.inference.check as check_module
+
+    alive, most, made = [0], [0], []
+
+    def make() -> check_module.FitData:
+        most[0] = max(most[0], alive[0] + 1)
+        k = len(made)
+        made.append(k)
+        d = check_module.FitData(np.full(check_module.PARALLEL_DRAW_MIN, float(k)), np.zeros(3))
+        alive[0] += 1
+        weakref.finalize(d, lambda: alive.__setitem__(0, alive[0] - 1))
+        return d
+
+    def render(fitted, residuals, style, smoother):  # a slow fake: the plot is its data's number
+        time.sleep(0.02 * (1 + int(fitted[0]) % 3))
+        return int(fitted[0])
+
+    monkeypatch.setattr(check_module, "render", render)
+    monkeypatch.setattr(check_module, "draw", lambda d, style: render(d.fitted, d.residuals, style, None))
+    monkeypatch.setattr(check_module.os, "cpu_count", lambda: threads)
+    out = check_module.draw_many(make, 10, convert=lambda image: ("plot", image))
+    assert out == [("plot", k) for k in range(10)]
+    assert made == list(range(10))
+    # one thread: the plot drawn last and the data being made; more: those drawing, the one being made, and one
+    # whose thread has answered but not yet let go of its data
+    assert 1 <= most[0] <= (2 if threads == 1 else threads + 1)

@@ -215,6 +215,26 @@ def test_a_curves_sharpest_bend_comes_first() -> None:
     assert [w.low for w in bend_first(where, fitted, residuals)][0] == 0
 
 
+def test_a_large_fits_bend_is_found_on_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond ``BEND_ROWS`` rows the hinges are fitted on a fixed subset: the same order as on every row, the
+    same order twice, and the rows given are not changed."""
+    import plotlstm.inference.check as check_module
+    from plotlstm.inference.explain import Interval
+
+    rng = np.random.default_rng(6)
+    fitted = rng.uniform(0, 10, 40_000)
+    mean = 0.5 * np.maximum(fitted - 7, 0)
+    residuals = mean - np.polyval(np.polyfit(fitted, mean, 1), fitted) + rng.normal(size=40_000)
+    where = [Interval(0, 2, 0.4), Interval(8.5, 10, 0.3), Interval(6, 7.5, 0.2), Interval(3, 5, 0.1)]
+    everything = check_module.bend_first(where, fitted, residuals)
+    monkeypatch.setattr(check_module, "BEND_ROWS", 5_000)
+    before = residuals.copy()
+    subset = check_module.bend_first(where, fitted, residuals)
+    assert subset[0].low == everything[0].low == 6
+    assert subset == check_module.bend_first(where, fitted, residuals)
+    assert np.array_equal(residuals, before)
+
+
 def test_a_caps_stretch_with_the_capped_rows_comes_first() -> None:
     """y capped at its 85th percentile: the stretch holding the tied rows first, whatever the evidence said;
     without ties (no hard cap) the evidence's order stays."""

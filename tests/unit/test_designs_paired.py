@@ -42,3 +42,19 @@ def test_rows_of_different_fits_are_refused() -> None:
     rows = _rows("a", ["none"], ["none"]) + _rows("b", ["none"], ["biased"])
     with pytest.raises(ValueError, match="not read on the same fits"):
         paired(rows, "a", "b")
+
+
+def test_goal_misses_names_the_cells_under_the_goals() -> None:
+    from designs import goal_misses
+
+    rows = _rows("a", ["none"] * 19 + ["nonlinear"], ["none"] * 20)  # 5 %: not over
+    rows += [{**r, "n": 1000} for r in _rows("a", ["none"] * 18 + ["ceiling"] * 2, ["none"] * 20)]  # 10 %
+    rows += [{**r, "n": 50} for r in _rows("a", ["biased"] * 10, ["none"] * 10)]  # n 50: outside the goal
+    rows += [{**r, "n": 1000} for r in _rows("a", ["outlier"] * 19 + ["none"], ["outlier"] * 20)]  # 95 %: met
+    rows += [{**r, "n": 1000} for r in _rows("a", ["biased"] * 18 + ["none"] * 2, ["biased"] * 20)]  # 90 %
+    rows += _rows("a", ["none"] * 10, ["ceiling"] * 10)  # n 200: recall's goal starts at 300
+    misses = goal_misses(rows)
+    assert [(m["n"], m["what"], round(m["pct"], 1), m["fits"]) for m in misses] == [
+        (1000, "false alarms", 10.0, 20),
+        (1000, "biased", 90.0, 20),
+    ]

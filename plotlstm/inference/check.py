@@ -458,7 +458,7 @@ def draw_many(
     keep = convert or (lambda image: image)
     if not count:
         return []
-    first = [make()]
+    first = [make()]  # a list, so that the generator below hands it over and nothing here keeps it
     size = len(first[0].fitted)
     data = (first.pop() if i == 0 else make() for i in range(count))  # made one at a time, when drawn
     workers = os.cpu_count() or 1

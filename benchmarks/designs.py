@@ -274,18 +274,19 @@ def main() -> None:
         f"{len(rows)} verdicts ({len(work)} cells of {args.fits} fits, {len(args.ckpt or [1])} model(s)), strength {args.strength}, {args.null_plots} null "
         f"plots, alpha {args.alpha}, seed {args.seed}: {elapsed:.0f} s on {args.workers} processes; {errors} errors"
     )
-    for model in args.ckpt or ["bundled"]:
+    models = args.ckpt or ["bundled"]
+    misses: dict[str, list[dict[str, Any]]] = {}
+    for model in models:
         mine = [r for r in rows if r["model"] == model]
         print(f"\n===== {model} =====")
         print_table(summarise(mine, ("design", "n"), verdicts), ("design", "n"), verdicts)
         print_table(summarise(mine, ("split", "n"), verdicts), ("split", "n"), verdicts)
-        misses = goal_misses(mine)
+        misses[model] = goal_misses(mine)
         print(
-            f"\n[image] cells missing issue 23's goals (false alarms over 5 % from n 200, recall under 95 % from n 300): {len(misses)}"
+            f"\n[image] cells missing issue 23's goals (false alarms over 5 % from n 200, recall under 95 % from n 300): {len(misses[model])}"
         )
-        for m in misses:
+        for m in misses[model]:
             print(f"  {m['design']:>20} {m['n']:>6}  {m['what']:<16} {m['pct']:5.1f} % of {m['fits']}")
-    models = args.ckpt or ["bundled"]
     pairs = {other: paired(rows, models[0], other) for other in models[1:]}
     for other, pair in pairs.items():
         print(f"\n[image] paired, {other} against {models[0]} (McNemar's exact p on the same fits):")
@@ -296,7 +297,6 @@ def main() -> None:
             )
     if args.json:
         with open(args.json, "w") as f:
-            misses = {m: goal_misses([r for r in rows if r["model"] == m]) for m in models}
             json.dump(
                 {
                     "args": vars(args),

@@ -12,7 +12,10 @@ more checkpoints, each against the first: plots only one got right and McNemar's
 all plots and on the residual plots alone. The residual plots' line also gives the share of them answered
 ``unrecognized`` (the gates in ``docs/training.md``).
 
-``--preset general_designs`` draws the held-out ids of the widened preset instead (its design mix included).
+``--preset general_designs`` draws the held-out ids of the widened preset instead (its design mix included), and
+adds a line for the plots issue 23's goals speak of (:func:`goal_plot`): design plots, correct at n >= 200 or
+violated at n >= 300 at the visible strength; the faint violations and small samples the rest of the draw labels
+as violations are left out of it.
 
 Run: ``python benchmarks/heldout.py --ckpt bundled --ckpt RUN_OR_FILE [--ids 30000 31000] [--cache runs/heldout]
 [--preset general]``.
@@ -33,8 +36,9 @@ from plotlstm.atomic import atomic_path
 from plotlstm.inference.classifier import PlotClassifier
 from plotlstm.inference.metrics import paired_comparison
 from plotlstm.inference.unrecognized import UNRECOGNIZED
+from plotlstm.synth.designs import VISIBLE_STRENGTH
 from plotlstm.synth.generator import drawing_revisions, make_plot, plot_header
-from plotlstm.synth.simulate import check_params, check_sample_size
+from plotlstm.synth.simulate import Header, check_params, check_sample_size
 
 PRESETS = Path(__file__).resolve().parents[1] / "conf" / "synth"
 N_BINS = ((20, 50), (50, 100), (100, 300), (300, 1000), (1000, 10_001))
@@ -86,27 +90,42 @@ def _check_cache(cache: Path, preset_name: str, preset: dict[str, Any]) -> None:
         tmp.write_text(json.dumps(now, indent=2))
 
 
+def goal_plot(cls: str, header: Header) -> bool:
+    """Whether issue 23's goals speak of a plot: one of the design families (not the reference's process, not a
+    non-plot), correct at n >= 200 or violated at n >= 300 at :data:`VISIBLE_STRENGTH` or more."""
+    # the reference's process draws predictors; a non-plot has no kind
+    if header.predictors or header.kind is None:
+        return False
+    if cls == "none":
+        return header.n >= 200
+    return header.n >= 300 and header.strength is not None and header.strength >= VISIBLE_STRENGTH
+
+
 def held_out(
     ids: range, cache: Path, workers: int, preset_name: str = "general"
-) -> tuple[list[Path], np.ndarray, np.ndarray]:
-    """(files, true classes, n) of plots ``ids`` of every class of the preset, drawn where missing."""
+) -> tuple[list[Path], np.ndarray, np.ndarray, np.ndarray]:
+    """(files, true classes, n, goal plots) of plots ``ids`` of every class of the preset, drawn where missing."""
     preset = OmegaConf.to_container(OmegaConf.load(PRESETS / f"{preset_name}.yaml"))
     sample = check_sample_size(preset["n_range"], preset["n_scale"], preset.get("design_mix", 0.0))
     params = check_params(preset["class_params"])
     _check_cache(cache, preset_name, preset)
-    jobs, truth, ns = [], [], []
+    jobs, truth, ns, goal = [], [], [], []
     for cls in preset["classes"]:
         (cache / cls).mkdir(parents=True, exist_ok=True)
         for pid in ids:
             jobs.append((preset, cls, pid, cache / cls / f"{cls}_{pid:06d}.png"))
+            header = plot_header(preset["seed"], cls, pid, params, sample)
             truth.append(cls)
-            ns.append(plot_header(preset["seed"], cls, pid, params, sample).n)
+            ns.append(header.n)
+            goal.append(goal_plot(cls, header))
     with ProcessPoolExecutor(workers or None) as pool:
         list(pool.map(_draw, jobs, chunksize=64))
-    return [job[3] for job in jobs], np.array(truth), np.array(ns)
+    return [job[3] for job in jobs], np.array(truth), np.array(ns), np.array(goal, dtype=bool)
 
 
-def report(name: str, labels: np.ndarray, top: np.ndarray, truth: np.ndarray, ns: np.ndarray) -> None:
+def report(
+    name: str, labels: np.ndarray, top: np.ndarray, truth: np.ndarray, ns: np.ndarray, goal: np.ndarray
+) -> None:
     right = labels == truth
     recall = ", ".join(f"{c} {100 * right[truth == c].mean():.1f}%" for c in sorted(set(truth)))
     print(f"\n{name}: {100 * right.mean():.2f}% of {len(right)} ({recall})")
@@ -115,6 +134,13 @@ def report(name: str, labels: np.ndarray, top: np.ndarray, truth: np.ndarray, ns
         lost = 100 * (labels[plots] == UNRECOGNIZED).mean()
         print(
             f"  residual plots: {100 * right[plots].mean():.2f}% of {plots.sum()}, {lost:.2f}% answered unrecognized"
+        )
+    if goal.any():
+        healthy = goal & (truth == "none")
+        print(
+            f"  the goals' plots: {100 * right[goal].mean():.2f}% of {goal.sum()}; correct fits flagged "
+            f"{100 * (labels[healthy] != 'none').mean():.2f}% of {healthy.sum()}, violations named "
+            f"{100 * right[goal & ~healthy].mean():.2f}% of {(goal & ~healthy).sum()}"
         )
     for lo, hi in N_BINS:
         m = plots & (ns >= lo) & (ns < hi)
@@ -135,20 +161,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=0, help="drawing processes, 0 = all cores")
     parser.add_argument("--preset", default="general", help="the synth preset (conf/synth/NAME.yaml) to draw")
     args = parser.parse_args(argv)
-    files, truth, ns = held_out(range(*args.ids), args.cache, args.workers, args.preset)
+    files, truth, ns, goal = held_out(range(*args.ids), args.cache, args.workers, args.preset)
     right = {}
     for ckpt in args.ckpt:
         clf = PlotClassifier.load(None if ckpt == "bundled" else ckpt)
         preds = clf.predict([str(f) for f in files])
         labels = np.array([p.label for p in preds])
         top = np.array([max(p.probabilities.values()) for p in preds])
-        report(ckpt, labels, top, truth, ns)
+        report(ckpt, labels, top, truth, ns, goal)
         right[ckpt] = labels == truth
     first, *others = args.ckpt
     plots = truth != UNRECOGNIZED
     for other in others:
         print()
-        for name, keep in (("", slice(None)), (" (residual plots)", plots)):
+        for name, keep in (
+            ("", np.ones_like(plots)),
+            (" (residual plots)", plots),
+            (" (the goals' plots)", goal),
+        ):
+            if not keep.any():
+                continue
             only_it, only_first, p = paired_comparison(right[first][keep], right[other][keep])
             print(
                 f"{other} against {first}{name}: {only_it} only it right, {only_first} only {first}; McNemar p {p:.3f}"

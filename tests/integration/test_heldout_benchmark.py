@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -53,3 +54,39 @@ def test_draws_held_out_ids_and_compares(tmp_path: Path, capsys: pytest.CaptureF
     (tmp_path / "drawn_by.json").write_text("{not json")
     with pytest.raises(SystemExit, match=r"drawn_by.json is unreadable"):
         heldout.main(argv)
+
+
+def test_goal_plots_are_the_design_plots_the_goals_speak_of() -> None:
+    from plotlstm.synth.designs import VISIBLE_STRENGTH
+    from plotlstm.synth.simulate import Header
+
+    design = Header(250, 0, 0, "uniform", 0.3)  # plot_header's answer for a design plot
+    assert heldout.goal_plot("none", design)
+    assert not heldout.goal_plot("none", Header(199, 0, 0, "uniform", 0.3))  # correct fits: n >= 200
+    assert heldout.goal_plot("outlier", Header(300, 0, 0, "uniform/spike", VISIBLE_STRENGTH))
+    assert not heldout.goal_plot("outlier", Header(299, 0, 0, "uniform/spike", 0.9))  # violations: n >= 300
+    assert not heldout.goal_plot("outlier", Header(5000, 0, 0, "uniform/spike", VISIBLE_STRENGTH - 0.01))
+    assert not heldout.goal_plot("outlier", Header(5000, 3, 1, "spike", 0.9))  # the reference's process
+    assert not heldout.goal_plot("none", Header(5000, 3, 1))
+    assert not heldout.goal_plot("unrecognized", Header(0, 0, 0))  # a non-plot
+
+
+def test_the_widened_preset_reports_its_goal_plots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = range(30000, 30003)
+    files, truth, ns, goal = heldout.held_out(ids, tmp_path, 1, "general_designs")
+    assert len(files) == 7 * 3 and goal.dtype == bool and not goal[truth == "unrecognized"].any()
+    assert not goal[ns < 200].any() and not goal[(truth != "none") & (ns < 300)].any()
+    # these ids hold 1 correct fit of n >= 200 and 2 visible violations of n >= 300
+    assert goal.sum() == 3 and goal[truth == "none"].sum() == 1
+    labels = np.where(goal, truth, "unrecognized")  # right on the goals' plots only
+    labels[goal & (truth == "none")] = "outlier"  # but the correct fit flagged
+    heldout.report("x", labels, np.ones(len(truth)), truth, ns, goal)
+    out = capsys.readouterr().out
+    assert (
+        "the goals' plots: 66.67% of 3; correct fits flagged 100.00% of 1, violations named 100.00% of 2"
+        in out
+    )
+    heldout.report("x", labels, np.ones(len(truth)), truth, ns, np.zeros_like(goal))
+    assert "the goals' plots" not in capsys.readouterr().out  # the reference's preset has none
